@@ -1,0 +1,3 @@
+// Package sinks holds where records and reports go: JSONL files, the rejects
+// file, Arrow shard directories, Kafka topics.
+package sinks
