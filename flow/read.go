@@ -122,4 +122,3 @@ func (e *engine) readPart(ctx context.Context, run *partRun) {
 		run.out <- batch
 	}
 }
-
