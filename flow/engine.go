@@ -137,6 +137,9 @@ func Run(ctx context.Context, plan Plan) (*RunStats, error) {
 	if cause := context.Cause(work); cause != nil && !errors.Is(cause, context.Canceled) {
 		errs = append(errs, cause)
 	}
+	if ctx.Err() != nil || len(errs) > 0 {
+		notifyInterrupted(e.plan.Sinks) // see resume.go
+	}
 	errs = append(errs, e.finish()...)
 	stopTicker()
 	stats := e.stats(time.Since(start))
