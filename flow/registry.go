@@ -247,3 +247,23 @@ func Components(kind Kind) []*Component {
 	}
 	return cs
 }
+
+// More kinds: top-level pipeline sections owned by a package (the trainer's
+// `train:`) and transports between stages (`transport:`).
+const (
+	KindSection   Kind = "section"
+	KindTransport Kind = "transport"
+)
+
+// RegisterSection makes a top-level pipeline section (such as `train:`)
+// available; the parser decodes it into a copy of defaults and validates it
+// like any component configuration. The owner reads it back with
+// pipelines.Pipeline.Sections[name].
+func RegisterSection[C any](name, summary string, defaults C) {
+	register(KindSection, name, summary, defaults, func(c *C, env *Env) (*C, error) { return c, nil })
+}
+
+// RegisterTransport makes `transport: {type: name, ...}` available.
+func RegisterTransport[C any](name, summary string, defaults C, build func(*C, *Env) (Transport, error)) {
+	register(KindTransport, name, summary, defaults, build)
+}

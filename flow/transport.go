@@ -72,3 +72,19 @@ func (l memoryLink) Recv(ctx context.Context) (*Batch, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// MemoryConfig configures the in-memory transport.
+type MemoryConfig struct {
+	Capacity int `yaml:"capacity" help:"batches each link holds before the stage before it waits; 0 = 2 × workers"`
+}
+
+func init() {
+	RegisterTransport("memory", "in-process bounded channels (the default)", MemoryConfig{},
+		func(c *MemoryConfig, env *Env) (Transport, error) {
+			capacity := c.Capacity
+			if capacity <= 0 {
+				capacity = 2 * max(env.Workers, 1)
+			}
+			return MemoryTransport{Capacity: capacity}, nil
+		})
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/pipelines"
+	"github.com/corpusflow/corpusflow/sinks"
+)
+
+func init() {
+	register(command{
+		name:    "run",
+		usage:   "PIPELINE.yaml [--output DIR] [--workers N] [--rejects FILE]",
+		summary: "run a pipeline; writes its outputs and OUTPUT/stats.json",
+		run:     runRun,
+	})
+}
+
+// exitInterrupted is the conventional status after SIGINT: the outputs are
+// complete files, but the run did not read all its input.
+const exitInterrupted = 130
+
+type runFlags struct {
+	output   string
+	workers  int
+	rejects  string
+	quiet    bool
+	logLevel string
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.output, "output", "", "output directory (overrides the pipeline's `output:`)")
+	fs.IntVar(&f.workers, "workers", 0, "worker goroutines (overrides `workers:`; 0 keeps the pipeline's value)")
+	fs.StringVar(&f.rejects, "rejects", "", "also write rejected records to this JSONL file (.jsonl, .jsonl.gz, .jsonl.zst)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary table")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+func runRun(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f runFlags
+	f.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: corpusflow run PIPELINE.yaml [--output DIR] [--workers N] [--rejects FILE]")
+		return exitUsage
+	}
+	logger, err := newLogger(f.logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitUsage
+	}
+	p, err := pipelines.Load(pos[0])
+	if err != nil {
+		printLoadError(pos[0], err)
+		return exitUsage
+	}
+	if f.rejects != "" {
+		p.Rejects = &pipelines.RejectsConfig{Path: mustAbs(f.rejects), Text: true}
+	}
+	built, err := p.Build(pipelines.BuildOptions{Output: f.output, Workers: f.workers, Logger: logger})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitUsage
+	}
+	return execute(p, built, logger, f.quiet)
+}
+
+// execute runs a built pipeline with signal handling, progress, stats.json
+// and the summary table. Other commands that run pipelines (audit) share it.
+func execute(p *pipelines.Pipeline, built *pipelines.Built, logger *slog.Logger, quiet bool) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// After the first signal the run drains and closes its outputs; restoring
+	// the default handler lets a second Ctrl-C kill it at once.
+	context.AfterFunc(ctx, func() {
+		stop()
+		logger.Warn("interrupted: finishing records in flight and closing outputs (Ctrl-C again to kill)")
+	})
+
+	plan := built.Plan
+	var bar *progressbar.ProgressBar
+	if !quiet && term.IsTerminal(int(os.Stderr.Fd())) {
+		bar = newProgressBar()
+		plan.Progress = func(pr flow.Progress) { updateProgress(bar, pr) }
+	}
+	logger.Info("running", "pipeline", p.Name, "file", p.File, "output", built.OutputDir, "workers", built.Workers)
+	stats, runErr := flow.Run(ctx, plan)
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(os.Stderr)
+	}
+	if stats != nil {
+		if err := writeStats(built.OutputDir, stats); err != nil {
+			logger.Error("writing stats.json", "err", err)
+			return exitFailure
+		}
+		if !quiet {
+			printSummary(os.Stderr, stats, built.OutputDir)
+		}
+	}
+	if runErr != nil {
+		fmt.Fprintln(os.Stderr, "corpusflow:", runErr)
+		return exitFailure
+	}
+	if stats != nil && stats.Interrupted {
+		return exitInterrupted
+	}
+	return exitOK
+}
+
+func writeStats(dir string, stats *flow.RunStats) error {
+	data, err := json.MarshalIndent(stats, "", "  ")
+	if err != nil {
+		return err
+	}
+	return sinks.WriteFileAtomic(filepath.Join(dir, "stats.json"), append(data, '\n'))
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func mustAbs(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return abs
+}
+
+func newProgressBar() *progressbar.ProgressBar {
+	return progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription("reading"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+// updateProgress shows on-disk bytes against the input size when it is
+// known (so the ETA is meaningful), and records plus text bytes read.
+func updateProgress(bar *progressbar.ProgressBar, pr flow.Progress) {
+	if pr.TotalBytes > 0 && bar.GetMax64() != pr.TotalBytes {
+		bar.ChangeMax64(pr.TotalBytes)
+	}
+	bar.Describe(fmt.Sprintf("%s records, %.1f MB text", humanCount(pr.Records), float64(pr.Bytes)/1e6))
+	if pr.TotalBytes > 0 {
+		bar.Set64(pr.ReadBytes)
+	} else {
+		bar.Set64(pr.Bytes)
+	}
+}
+
+// printSummary prints the account of a run: sources, then every stage's
+// in = kept + rejected with its reasons.
+func printSummary(w io.Writer, s *flow.RunStats, outDir string) {
+	fmt.Fprintf(w, "\n%s: %.2fs, %d workers", s.Pipeline, s.ElapsedS, s.Workers)
+	if s.Interrupted {
+		fmt.Fprint(w, " (interrupted: outputs hold what was read before the signal)")
+	}
+	fmt.Fprintln(w)
+	for _, src := range s.Sources {
+		fmt.Fprintf(w, "  source %-18s %12s records %10.1f MB", src.Name, humanCount(src.Records), float64(src.Bytes)/1e6)
+		if len(src.Errors) > 0 {
+			fmt.Fprintf(w, "  problems: %s", formatReasons(src.Errors))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  %-25s %12s %12s %12s  %s\n", "stage", "in", "kept", "rejected", "reasons")
+	for _, st := range s.Stages {
+		fmt.Fprintf(w, "  %-25s %12s %12s %12s  %s\n", st.Name, humanCount(st.In), humanCount(st.Kept), humanCount(st.RejectedTotal()), formatReasons(st.Rejected))
+	}
+	for _, sk := range s.Sinks {
+		fmt.Fprintf(w, "  sink %-20s %12s records\n", sk.Name, humanCount(sk.Records))
+	}
+	fmt.Fprintf(w, "  stats: %s\n", filepath.Join(outDir, "stats.json"))
+}
+
+func formatReasons(m map[string]int64) string {
+	type kv struct {
+		k string
+		v int64
+	}
+	var list []kv
+	for k, v := range m {
+		list = append(list, kv{k, v})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].v != list[j].v {
+			return list[i].v > list[j].v
+		}
+		return list[i].k < list[j].k
+	})
+	parts := make([]string, len(list))
+	for i, e := range list {
+		parts[i] = fmt.Sprintf("%s %s", e.k, humanCount(e.v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// humanCount formats 1234567 as "1,234,567".
+func humanCount(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
