@@ -117,9 +117,13 @@ func TestParseProblems(t *testing.T) {
 	}{
 		{"unknown top-level key", func(s string) string { return s + "outptu: x\n" },
 			`21:1: unknown top-level key "outptu"; valid: name, description, output, workers, sources, stages, sinks, rejects or transport`},
-		{"unknown stage", func(s string) string { return strings.Replace(s, "use: test_stage\n    mode", "use: test_stag\n    mode", 1) },
+		{"unknown stage", func(s string) string {
+			return strings.Replace(s, "use: test_stage\n    mode", "use: test_stag\n    mode", 1)
+		},
 			`14:10: unknown stage "test_stag"; valid: `},
-		{"did you mean", func(s string) string { return strings.Replace(s, "use: test_stage\n    mode", "use: test_stag\n    mode", 1) },
+		{"did you mean", func(s string) string {
+			return strings.Replace(s, "use: test_stage\n    mode", "use: test_stag\n    mode", 1)
+		},
 			`(did you mean "test_stage"?)`},
 		{"unknown parameter", func(s string) string { return strings.Replace(s, "min_words: 3", "min_wrods: 3", 1) },
 			`9:5: unknown parameter for stage test_stage "min_wrods"; valid: min_words, mode, languages, min_score or test_sets (did you mean "min_words"?)`},
@@ -129,9 +133,13 @@ func TestParseProblems(t *testing.T) {
 			`15:11: stage test_stage: unknown mode value "quick"; valid: fast or exact`},
 		{"bad choice in list", func(s string) string { return strings.Replace(s, "[en, zh]", "[en, fr]", 1) },
 			`unknown languages value "fr"; valid: en or zh`},
-		{"missing input", func(s string) string { return strings.Replace(s, "path: in.txt\nstages", "path: missing.txt\nstages", 1) },
+		{"missing input", func(s string) string {
+			return strings.Replace(s, "path: in.txt\nstages", "path: missing.txt\nstages", 1)
+		},
 			`6:11: source test_files: path: `},
-		{"glob matches nothing", func(s string) string { return strings.Replace(s, "path: in.txt\nstages", "path: \"*.warc.gz\"\nstages", 1) },
+		{"glob matches nothing", func(s string) string {
+			return strings.Replace(s, "path: in.txt\nstages", "path: \"*.warc.gz\"\nstages", 1)
+		},
 			`matches no file`},
 		{"missing required", func(s string) string { return strings.Replace(s, "    path: in.txt\nstages", "stages", 1) },
 			`5:5: source test_files: missing required parameter "path"`},
@@ -146,7 +154,9 @@ func TestParseProblems(t *testing.T) {
 			`3:10: workers must be 0 (all cores) or more, got -1`},
 		{"syntax error", func(s string) string { return strings.Replace(s, "workers: 2", "workers: [2", 1) },
 			`p.yaml:4:1: ',' or ']' must be specified`},
-		{"stages not a list", func(s string) string { return strings.Replace(s, "sinks:\n  - type: jsonl\n    path: kept.jsonl", "sinks: kept.jsonl", 1) },
+		{"stages not a list", func(s string) string {
+			return strings.Replace(s, "sinks:\n  - type: jsonl\n    path: kept.jsonl", "sinks: kept.jsonl", 1)
+		},
 			`16:8: sinks must be a list, got string "kept.jsonl"`},
 		{"missing name", func(s string) string { return strings.Replace(s, "name: demo\n", "", 1) },
 			`missing required key "name"`},
