@@ -101,7 +101,8 @@ func execute(p *pipelines.Pipeline, built *pipelines.Built, logger *slog.Logger,
 	var bar *progressbar.ProgressBar
 	if !quiet && term.IsTerminal(int(os.Stderr.Fd())) {
 		bar = newProgressBar()
-		plan.Progress = func(pr flow.Progress) { updateProgress(bar, pr) }
+		started := time.Now()
+		plan.Progress = func(pr flow.Progress) { updateProgress(bar, pr, time.Since(started)) }
 	}
 	logger.Info("running", "pipeline", p.Name, "file", p.File, "output", built.OutputDir, "workers", built.Workers)
 	stats, runErr := flow.Run(ctx, plan)
@@ -166,11 +167,13 @@ func newProgressBar() *progressbar.ProgressBar {
 
 // updateProgress shows on-disk bytes against the input size when it is
 // known (so the ETA is meaningful), and records plus text bytes read.
-func updateProgress(bar *progressbar.ProgressBar, pr flow.Progress) {
+func updateProgress(bar *progressbar.ProgressBar, pr flow.Progress, elapsed time.Duration) {
 	if pr.TotalBytes > 0 && bar.GetMax64() != pr.TotalBytes {
 		bar.ChangeMax64(pr.TotalBytes)
 	}
-	bar.Describe(fmt.Sprintf("%s records, %.1f MB text", humanCount(pr.Records), float64(pr.Bytes)/1e6))
+	secs := max(elapsed.Seconds(), 1e-3)
+	bar.Describe(fmt.Sprintf("%s records (%s/s), %.1f MB text (%.1f MB/s)",
+		humanCount(pr.Records), humanCount(int64(float64(pr.Records)/secs)), float64(pr.Bytes)/1e6, float64(pr.Bytes)/1e6/secs))
 	if pr.TotalBytes > 0 {
 		bar.Set64(pr.ReadBytes)
 	} else {
