@@ -165,6 +165,7 @@ func (t *ptoken) isInitial() bool {
 type punktScratch struct {
 	toks  []ptoken
 	arena []byte // lower-cased token types live here until the next context
+	fold  []byte // the c4 stage's lower-cased line
 }
 
 var punktScratchPool = sync.Pool{New: func() any {
@@ -465,13 +466,44 @@ type endCandidate struct {
 	pos, afterEnd, nextTok int
 }
 
-// nextEndCandidate finds the first candidate at or after from.
-func nextEndCandidate(text string, from int) (endCandidate, bool) {
-	for i := from; i < len(text); i++ {
-		c := text[i]
-		if c != '.' && c != '?' && c != '!' {
-			continue
+// endChars finds the next '.', '?' or '!' with three SIMD IndexByte
+// searches, each repeated only when its last hit has been passed.
+type endChars struct {
+	text string
+	next [3]int // next position of . ? ! at or after the last query; -1 none
+}
+
+var sentEndBytes = [3]byte{'.', '?', '!'}
+
+func newEndChars(text string) endChars {
+	e := endChars{text: text}
+	for k, c := range sentEndBytes {
+		e.next[k] = strings.IndexByte(text, c)
+	}
+	return e
+}
+
+// from returns the first end character at or after i, or -1.
+func (e *endChars) from(i int) int {
+	best := -1
+	for k, c := range sentEndBytes {
+		if e.next[k] >= 0 && e.next[k] < i {
+			if j := strings.IndexByte(e.text[i:], c); j >= 0 {
+				e.next[k] = i + j
+			} else {
+				e.next[k] = -1
+			}
 		}
+		if e.next[k] >= 0 && (best < 0 || e.next[k] < best) {
+			best = e.next[k]
+		}
+	}
+	return best
+}
+
+// nextEndCandidate finds the first candidate at or after from.
+func nextEndCandidate(text string, ends *endChars, from int) (endCandidate, bool) {
+	for i := ends.from(from); i >= 0; i = ends.from(i + 1) {
 		if i+1 >= len(text) {
 			return endCandidate{}, false
 		}
@@ -561,8 +593,9 @@ func (m *punktModel) countSentences(s *punktScratch, text string) int {
 	var prev endCandidate
 	prevStart, prevStop := 0, 0
 	havePrev := false
+	ends := newEndChars(text)
 	for from := 0; ; {
-		c, ok := nextEndCandidate(text, from)
+		c, ok := nextEndCandidate(text, &ends, from)
 		if !ok {
 			break
 		}

@@ -21,10 +21,10 @@ func TestPunktCountTable(t *testing.T) {
 		want int
 	}{
 		{"This line has enough words and ends in punctuation, Dr. Roberts!", 1},        // dr is an abbreviation
-		{`"Open Access. Powered by Scholars. Published by Universities."`, 3},            // closing quote realigned
+		{`"Open Access. Powered by Scholars. Published by Universities."`, 3},          // closing quote realigned
 		{"This line looks like it has three sentences...but it's actually just 1.", 1}, // no space after ellipsis
-		{"I like fruits, e.g. apples and pears. Fine.", 3},                            // e.g is not in the model
-		{"Mr. Smith paid $3.50 to J. S. Bach. He left.", 2},                           // abbreviation, decimal, initials
+		{"I like fruits, e.g. apples and pears. Fine.", 3},                             // e.g is not in the model
+		{"Mr. Smith paid $3.50 to J. S. Bach. He left.", 2},                            // abbreviation, decimal, initials
 		{"What?! No way. Yes.", 3},
 		{"It was 5 p.m. The end came.", 2},
 		{"Or have requested citations. Or the option to edit.", 2},

@@ -37,10 +37,10 @@ func nextLine(s string) (line, rest string, ok bool) {
 		return "", "", false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\n', c == '\v', c == '\f', c == 0x1c, c == 0x1d, c == 0x1e:
-			return s[:i], s[i+1:], true
+		if !mayBreakLine[s[i]] {
+			continue
+		}
+		switch c := s[i]; {
 		case c == '\r':
 			if i+1 < len(s) && s[i+1] == '\n' {
 				return s[:i], s[i+2:], true
@@ -54,10 +54,15 @@ func nextLine(s string) (line, rest string, ok bool) {
 			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9) {
 				return s[:i], s[i+3:], true
 			}
+		default: // \n \v \f \x1c \x1d \x1e
+			return s[:i], s[i+1:], true
 		}
 	}
 	return s, "", true
 }
+
+// mayBreakLine marks the bytes that are, or begin, a Python line boundary.
+var mayBreakLine = [256]bool{'\n': true, '\v': true, '\f': true, '\r': true, 0x1c: true, 0x1d: true, 0x1e: true, 0xc2: true, 0xe2: true}
 
 // pyStrip trims Python whitespace from both ends of s.
 func pyStrip(s string) string {
@@ -112,33 +117,70 @@ type wordStats struct {
 // whitespaceWords counts the words of s as str.split() separates them.
 func whitespaceWords(s string) wordStats {
 	var st wordStats
-	runLen := 0 // code points in the current word, 0 between words
+	start, longestBytes := -1, 0 // start of the current word, -1 between words
+	endWord := func(i int) {
+		// Only a word longer in bytes than the longest so far can be longer
+		// in code points, so runes are counted rarely.
+		if n := i - start; n > longestBytes {
+			longestBytes = n
+			if r := utf8.RuneCountInString(s[start:i]); r > st.longest {
+				st.longest = r
+			}
+		}
+		start = -1
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
+		switch byteClass[c] {
+		case classOther:
+			if start < 0 {
+				start = i
+				st.words++
+			}
 			i++
-			if asciiSpace[c] {
-				runLen = 0
-				continue
+			continue
+		case classSpace:
+			if start >= 0 {
+				endWord(i)
 			}
-		} else {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			i += n
-			if isPySpace(r) {
-				runLen = 0
-				continue
-			}
+			i++
+			continue
 		}
-		if runLen == 0 {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isPySpace(r) {
+			if start >= 0 {
+				endWord(i)
+			}
+		} else if start < 0 {
+			start = i
 			st.words++
 		}
-		runLen++
-		if runLen > st.longest {
-			st.longest = runLen
-		}
+		i += n
+	}
+	if start >= 0 {
+		endWord(len(s))
 	}
 	return st
 }
+
+// Byte classes for scanning words: a byte that is whitespace, one that is
+// part of a non-space character, or a lead byte of a character that may be
+// Unicode whitespace (U+0085, U+00A0, U+1680, U+2000-U+205F, U+3000).
+const (
+	classOther = iota
+	classSpace
+	classMaybeSpace
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		if asciiSpace[c] {
+			t[c] = classSpace
+		}
+	}
+	t[0xc2], t[0xe1], t[0xe2], t[0xe3] = classMaybeSpace, classMaybeSpace, classMaybeSpace, classMaybeSpace
+	return
+}()
 
 // isCJK reports whether r is written without spaces between words: Han
 // ideographs, kana, Hangul syllables and their punctuation-free relatives.
@@ -175,28 +217,25 @@ func cjkWords(s string) wordStats {
 	runLen := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		var r rune
 		if c < utf8.RuneSelf {
-			r = rune(c)
 			i++
 			if asciiSpace[c] {
 				runLen = 0
 				continue
 			}
 		} else {
-			var n int
-			r, n = utf8.DecodeRuneInString(s[i:])
+			r, n := utf8.DecodeRuneInString(s[i:])
 			i += n
-			if isPySpace(r) {
-				runLen = 0
-				continue
-			}
 			if isCJK(r) {
 				st.words++
 				runLen = 0
 				if st.longest < 1 {
 					st.longest = 1
 				}
+				continue
+			}
+			if isPySpace(r) {
+				runLen = 0
 				continue
 			}
 		}
