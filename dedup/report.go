@@ -1,0 +1,206 @@
+package dedup
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// LeakReport is report.json: what the decontaminate stage found.
+type LeakReport struct {
+	Pipeline       string          `json:"pipeline,omitempty"`
+	PipelineSHA256 string          `json:"pipeline_sha256,omitempty"`
+	Parameters     ReportParams    `json:"parameters"`
+	Train          TrainTotals     `json:"train"`
+	TestSets       []TestSetReport `json:"test_sets"`
+}
+
+// ReportParams records the thresholds a report was made with.
+type ReportParams struct {
+	Action           string  `json:"action"`
+	NGram            string  `json:"ngram"`
+	MinContainment   float64 `json:"min_containment"`
+	MinItemTokens    int     `json:"min_item_tokens"`
+	MinHash          bool    `json:"minhash"`
+	MinHashThreshold float64 `json:"minhash_threshold"`
+	MinHashMinTokens int     `json:"minhash_min_tokens"`
+	MinHashBands     int     `json:"minhash_bands"`
+	MinHashRows      int     `json:"minhash_rows"`
+	Tokenization     string  `json:"tokenization"`
+}
+
+// TrainTotals are corpus-wide counts.
+type TrainTotals struct {
+	Records      int64  `json:"records"`
+	Bytes        int64  `json:"bytes"`
+	Contaminated int64  `json:"contaminated"`
+	Action       string `json:"action"`
+	Dropped      int64  `json:"dropped"`
+	Cut          int64  `json:"cut"`
+}
+
+// TestSetReport is one test set's result.
+type TestSetReport struct {
+	Name                string         `json:"name"`
+	Type                string         `json:"type"`
+	File                string         `json:"file"`
+	NGram               int            `json:"ngram"`
+	Items               int            `json:"items"`
+	SkippedRecords      int            `json:"skipped_records"`
+	CheckedItems        int            `json:"checked_items"`
+	ContaminatedItems   int            `json:"contaminated_items"`
+	ContaminatedPercent float64        `json:"contaminated_percent"`
+	Histogram           ScoreHistogram `json:"score_histogram"`
+	Matches             []MatchSummary `json:"matches"`
+	Contaminated        []ItemReport   `json:"contaminated"`
+	CleanIDs            []string       `json:"clean_ids"`
+	UncheckedIDs        []string       `json:"unchecked_ids"`
+}
+
+// ScoreHistogram counts items by their best score against any document:
+// Bins[i] holds scores in (i/10, (i+1)/10]; Zero the items nothing touched.
+type ScoreHistogram struct {
+	Zero int   `json:"zero"`
+	Bins []int `json:"bins"`
+}
+
+// MatchSummary is one (test item, training record) pair.
+type MatchSummary struct {
+	TestID   string  `json:"test_id"`
+	TrainID  string  `json:"train_id"`
+	TrainURL string  `json:"train_url"`
+	Method   string  `json:"method"`
+	Score    float64 `json:"score"`
+}
+
+// ItemReport is one contaminated item with its matching records.
+type ItemReport struct {
+	TestID      string        `json:"test_id"`
+	Text        string        `json:"text"`
+	Score       float64       `json:"score"`
+	MatchCount  int           `json:"match_count"`
+	Matches     []matchRecord `json:"matches"`
+	MoreMatches int           `json:"more_matches"`
+}
+
+// Report assembles the report from what Process collected.
+func (d *Decontaminator) Report() *LeakReport {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ngram := "adaptive (5th percentile of item length, clamped to [8, 13])"
+	if d.cfg.NGram > 0 {
+		ngram = fmt.Sprint(d.cfg.NGram)
+	}
+	rep := &LeakReport{
+		Pipeline: d.env.PipelineName, PipelineSHA256: d.env.PipelineSHA256,
+		Parameters: ReportParams{
+			Action: d.cfg.Action, NGram: ngram, MinContainment: d.cfg.MinContainment, MinItemTokens: d.cfg.MinItemTokens,
+			MinHash: d.cfg.MinHash, MinHashThreshold: d.cfg.MinHashThreshold, MinHashMinTokens: d.cfg.MinHashMinTokens,
+			MinHashBands: d.cfg.MinHashBands, MinHashRows: d.cfg.MinHashRows,
+			Tokenization: "words lowercased without diacritics, punctuation separates, apostrophes join; one token per CJK character; MinHash over word pairs",
+		},
+		Train: TrainTotals{
+			Records: d.records.Load(), Bytes: d.bytes.Load(), Contaminated: d.contaminated.Load(),
+			Action: d.cfg.Action, Dropped: d.dropped.Load(), Cut: d.cut.Load(),
+		},
+	}
+	for _, set := range d.index.Sets {
+		tr := TestSetReport{
+			Name: set.Spec.Name, Type: set.Spec.Type, File: filepath.Base(set.Spec.Path), NGram: set.NGram,
+			Items: len(set.Items), SkippedRecords: set.Skipped,
+			Histogram: ScoreHistogram{Bins: make([]int, 10)},
+			Matches:   []MatchSummary{}, Contaminated: []ItemReport{}, CleanIDs: []string{}, UncheckedIDs: []string{},
+		}
+		for i := range set.Items {
+			g := set.first + i
+			it := d.index.items[g]
+			item := set.Items[i]
+			score := d.maxScore[g]
+			if score <= 0 {
+				tr.Histogram.Zero++
+			} else {
+				tr.Histogram.Bins[min(9, int((score-1e-9)*10))]++
+			}
+			if it.n == 0 {
+				tr.UncheckedIDs = append(tr.UncheckedIDs, item.ID)
+				continue
+			}
+			tr.CheckedItems++
+			ms := d.matches[g]
+			if len(ms) == 0 {
+				tr.CleanIDs = append(tr.CleanIDs, item.ID)
+				continue
+			}
+			tr.ContaminatedItems++
+			best := 0.0
+			for _, m := range ms {
+				best = max(best, m.Score)
+				tr.Matches = append(tr.Matches, MatchSummary{TestID: item.ID, TrainID: m.TrainID, TrainURL: m.TrainURL, Method: m.Method, Score: m.Score})
+			}
+			tr.Contaminated = append(tr.Contaminated, ItemReport{
+				TestID: item.ID, Text: item.Text, Score: best, MatchCount: d.counts[g],
+				Matches: ms, MoreMatches: d.counts[g] - len(ms),
+			})
+		}
+		if tr.CheckedItems > 0 {
+			tr.ContaminatedPercent = round4(100 * float64(tr.ContaminatedItems) / float64(tr.CheckedItems))
+		}
+		// Items are in file order and an item's matches in input order, so
+		// the report does not depend on scheduling.
+		rep.TestSets = append(rep.TestSets, tr)
+	}
+	return rep
+}
+
+// WriteReport writes report.json, report.md and report.html into dir, each
+// to a temporary name first and then renamed, so a reader never sees half a
+// report.
+func WriteReport(dir string, rep *LeakReport) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("audit report: %w", err)
+	}
+	var js bytes.Buffer
+	enc := json.NewEncoder(&js)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("audit report: %w", err)
+	}
+	html, err := renderHTML(rep)
+	if err != nil {
+		return fmt.Errorf("audit report: %w", err)
+	}
+	for name, data := range map[string][]byte{
+		"report.json": js.Bytes(),
+		"report.md":   renderMarkdown(rep),
+		"report.html": html,
+	} {
+		if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+			return fmt.Errorf("audit report: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
