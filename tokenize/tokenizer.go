@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -105,7 +106,10 @@ func looksLikeTokenizerJSON(path string) (bool, error) {
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return false, fmt.Errorf("tokenizer %s: not valid JSON: %w", path, err)
 	}
-	return len(probe.Model) > 0, nil
+	// A vocab.json may well have a token "model"; a tokenizer.json's model is
+	// an object.
+	m := bytes.TrimSpace(probe.Model)
+	return len(m) > 0 && m[0] == '{', nil
 }
 
 // mergesBeside finds the merges.txt that belongs to a vocab.json.
