@@ -1,6 +1,9 @@
 package dedup
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Span is a byte range [Start, End) of a text.
 type Span struct {
@@ -77,6 +80,12 @@ func excerpt(text string, spans []Span, context, limit int) (string, []Span, int
 	start := max(0, spans[0].Start-context)
 	for start > 0 && !utf8.RuneStart(text[start]) {
 		start--
+	}
+	// Begin at a word boundary rather than mid-word.
+	if start > 0 {
+		if i := strings.IndexAny(text[start:spans[0].Start], " \n\t"); i >= 0 {
+			start += i + 1
+		}
 	}
 	var kept []Span
 	for _, s := range spans {

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/corpusflow/corpusflow/pipelines"
+)
+
+func init() {
+	register(command{
+		name:    "audit",
+		usage:   "PIPELINE.yaml [--output DIR] [--workers N]",
+		summary: "check a pipeline's sources against its test sets: runs the sources and the decontaminate stage only, writes OUTPUT/audit/report.{json,md,html}",
+		run:     runAudit,
+	})
+}
+
+// runAudit answers "is my corpus leaking?" quickly: it keeps the pipeline's
+// sources and its decontaminate stage(s) and drops every other stage, the
+// sinks and the rejects file, so nothing but the report (and stats.json) is
+// written. Filters and dedup are skipped on purpose: the audit is about the
+// raw corpus.
+func runAudit(args []string) int {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	output := fs.String("output", "", "output directory (overrides the pipeline's `output:`)")
+	workers := fs.Int("workers", 0, "worker goroutines (0 keeps the pipeline's value)")
+	quiet := fs.Bool("quiet", false, "no progress bar and no summary table")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: corpusflow audit PIPELINE.yaml [--output DIR] [--workers N]")
+		return exitUsage
+	}
+	logger, err := newLogger(*logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitUsage
+	}
+	p, err := pipelines.Load(pos[0])
+	if err != nil {
+		printLoadError(pos[0], err)
+		return exitUsage
+	}
+	var keep []*pipelines.Component
+	for _, st := range p.Stages {
+		if st.Use == "decontaminate" {
+			keep = append(keep, st)
+		}
+	}
+	if len(keep) == 0 {
+		fmt.Fprintf(os.Stderr, "%s: the pipeline has no `use: decontaminate` stage, so there is nothing to audit against\n", p.File)
+		return exitUsage
+	}
+	p.Stages, p.Sinks, p.Rejects = keep, nil, nil
+	built, err := p.Build(pipelines.BuildOptions{Output: *output, Workers: *workers, Logger: logger})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitUsage
+	}
+	code := execute(p, built, logger, *quiet)
+	if code == exitOK || code == exitInterrupted {
+		fmt.Fprintf(os.Stderr, "leakage report: %s\n", filepath.Join(built.OutputDir, "audit", "report.html"))
+	}
+	return code
+}
