@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -79,7 +80,9 @@ func openInput(path string, problem func(kind string, err error)) (*openedInput,
 
 func sniffFormat(magic []byte) string {
 	switch {
-	case len(magic) >= 3 && magic[0] == gzipMagic[0] && magic[1] == gzipMagic[1] && magic[2] == gzipMagic[2]:
+	case len(magic) > 0 && bytes.HasPrefix(gzipMagic, magic[:min(len(magic), 3)]):
+		// Also a file cut inside the gzip magic itself: read as the
+		// truncated gzip it is.
 		return formatGzip
 	case len(magic) >= 4 && string(magic[:4]) == string(zstdMagic):
 		return formatZstd

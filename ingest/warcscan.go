@@ -64,6 +64,7 @@ type warcScanner struct {
 	pendingWanted bool
 	pendingEnd    int64  // stream offset just after its block
 	trail         []byte // blank lines read since its block ended
+	trailLines    int    // how many
 
 	inGarbage bool // skipping bytes between records; counted once per run
 	quiet     bool // the current garbage is what is left of a dropped record
@@ -110,10 +111,14 @@ func (w *warcScanner) Next() (*warcRecord, error) {
 			if isBlankLine(line) {
 				if w.pending != nil && len(w.trail) < 4096 {
 					w.trail = append(w.trail, line...)
+					w.trailLines++
 				}
 				continue
 			}
 			if version, ok := parseVersionLine(line); ok {
+				if w.pending != nil && w.trailLines < 2 {
+					w.lengthTakesTrailer()
+				}
 				w.release(w.takePending())
 				w.inGarbage, w.quiet = false, false
 				w.readRecord(version)
@@ -131,6 +136,18 @@ func (w *warcScanner) Next() (*warcRecord, error) {
 					errors.New("bytes that are not a WARC record were skipped up to the next record"))
 			}
 		}
+	}
+}
+
+// lengthTakesTrailer handles a version line after a pending block with
+// fewer than the two blank lines (CRLF CRLF) that end a record: the
+// Content-Length counted some of them. They come off the block again.
+func (w *warcScanner) lengthTakesTrailer() {
+	rec := w.pending
+	w.problem("wrong_content_length", w.where(rec.Index, &rec.Header),
+		fmt.Errorf("Content-Length %d includes blank lines that end the record", len(rec.Block)))
+	for i := w.trailLines; i < 2; i++ {
+		rec.Block = trimOneLineEnd(rec.Block)
 	}
 }
 
@@ -185,7 +202,7 @@ func (w *warcScanner) lineError(err error) (fatal error) {
 
 func (w *warcScanner) takePending() (*warcRecord, bool) {
 	rec, wanted := w.pending, w.pendingWanted
-	w.pending, w.trail = nil, w.trail[:0]
+	w.pending, w.trail, w.trailLines = nil, w.trail[:0], 0
 	return rec, wanted
 }
 
@@ -202,16 +219,21 @@ func (w *warcScanner) readRecord(version string) {
 	length, lengthErr := parseContentLength(rec.Header.Get("Content-Length"))
 	if lengthErr != nil {
 		w.problem("bad_content_length", w.where(rec.Index, &rec.Header), lengthErr)
-		w.release(w.scanBlock(rec, wanted, nil), true)
+		kept, _ := w.scanBlock(rec, wanted, nil)
+		w.release(kept, true)
 		return
 	}
 	if length > w.maxBlock {
-		w.problem("record_too_large", w.where(rec.Index, &rec.Header),
-			fmt.Errorf("content block of %d bytes is over the limit of %d", length, w.maxBlock))
-		w.quiet = true
-		if _, err := w.s.discard(length); err != nil {
-			w.drop(rec, err, "")
+		// Too large to hold, or a damaged length: either way the record
+		// ends at the next boundary, which scanning finds without holding
+		// more than the limit (and without skipping good records after a
+		// length that is merely wrong).
+		kept, found := w.scanBlock(rec, wanted, nil)
+		if found {
+			w.problem("wrong_content_length", w.where(rec.Index, &rec.Header),
+				fmt.Errorf("Content-Length %d, but the record ends after %d bytes", length, len(rec.Block)))
 		}
+		w.release(kept, true)
 		return
 	}
 	var buf []byte
@@ -229,10 +251,12 @@ func (w *warcScanner) readRecord(version string) {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			// A Content-Length too long for the last records of a file
 			// reads past the end: the real boundaries may be in the block.
-			if end, next, ok := findRecordBoundary(block); ok {
+			if end, ok := findRecordBoundary(block); ok {
 				w.problem("wrong_content_length", w.where(rec.Index, &rec.Header),
 					fmt.Errorf("Content-Length %d runs past the next record", length))
-				w.s.unread(append([]byte(nil), block[next:]...))
+				// Give back the trailer too, so the next record is read as
+				// if the length had been right.
+				w.s.unread(append([]byte(nil), block[end:]...))
 				rec.Block = block[:end]
 				w.setPending(rec, wanted, true)
 				return
@@ -246,7 +270,7 @@ func (w *warcScanner) readRecord(version string) {
 
 func (w *warcScanner) setPending(rec *warcRecord, wanted, recovered bool) {
 	w.pending, w.pendingWanted, w.pendingEnd = rec, wanted, w.s.offset()
-	w.trail = w.trail[:0]
+	w.trail, w.trailLines = w.trail[:0], 0
 	if recovered {
 		// Its end was found from the boundary itself: nothing left to check.
 		w.pendingEnd = -1 << 62
@@ -317,10 +341,10 @@ func (w *warcScanner) readHeader(h *warcHeader) error {
 func (w *warcScanner) recoverLength(line []byte, lineTooLong bool) {
 	rec, wanted := w.pending, w.pendingWanted
 	declared := len(rec.Block)
-	if end, next, ok := findRecordBoundary(rec.Block); ok {
+	if end, ok := findRecordBoundary(rec.Block); ok {
 		w.problem("wrong_content_length", w.where(rec.Index, &rec.Header),
 			fmt.Errorf("Content-Length %d runs %d bytes into the next record", declared, declared-end))
-		rest := append([]byte(nil), rec.Block[next:]...)
+		rest := append([]byte(nil), rec.Block[end:]...) // from the trailer on
 		rest = append(rest, w.trail...)
 		if !lineTooLong {
 			rest = append(rest, line...)
@@ -346,15 +370,17 @@ func (w *warcScanner) recoverLength(line []byte, lineTooLong bool) {
 		w.inGarbage, w.quiet = true, true
 		return
 	}
-	w.release(w.scanBlock(rec, wanted, head), true)
+	kept, _ := w.scanBlock(rec, wanted, head)
+	w.release(kept, true)
 }
 
 // scanBlock finds a block's end without a usable Content-Length: it reads
 // lines up to a blank line followed by a version line (kept for the next
 // record) or the end of the input. head is what is already known to belong
-// to the block. A found record is complete, so it is returned rather than
-// left pending.
-func (w *warcScanner) scanBlock(rec *warcRecord, wanted bool, head []byte) *warcRecord {
+// to the block. A found record is complete, so it is returned (when wanted)
+// rather than left pending; found says whether its end was found within the
+// size limit.
+func (w *warcScanner) scanBlock(rec *warcRecord, wanted bool, head []byte) (kept *warcRecord, found bool) {
 	block := head
 	afterBlank := head == nil || endsWithBlankLine(head)
 	tooLarge := false
@@ -370,7 +396,7 @@ func (w *warcScanner) scanBlock(rec *warcRecord, wanted bool, head []byte) *warc
 				break
 			}
 			w.drop(rec, err, "")
-			return nil
+			return nil, false
 		}
 		if !tooLong && afterBlank {
 			if _, ok := parseVersionLine(line); ok {
@@ -390,25 +416,25 @@ func (w *warcScanner) scanBlock(rec *warcRecord, wanted bool, head []byte) *warc
 	}
 	if tooLarge {
 		w.problem("record_too_large", w.where(rec.Index, &rec.Header), fmt.Errorf("content block over the limit of %d bytes", w.maxBlock))
-		return nil
+		w.quiet = true
+		return nil, false
 	}
 	rec.Block = trimRecordTrailer(block)
 	if wanted {
-		return rec
+		return rec, true
 	}
-	return nil
+	return nil, true
 }
 
 // findRecordBoundary looks in block for the end of a record followed by the
 // start of the next: a blank line, then a WARC version line. end is where
-// the first record's block ends (its trailer stripped), next where the
-// version line starts.
-func findRecordBoundary(block []byte) (end, next int, ok bool) {
+// the first record's block ends (its trailer stripped).
+func findRecordBoundary(block []byte) (end int, ok bool) {
 	from := 0
 	for {
 		i := bytes.Index(block[from:], []byte("\nWARC/"))
 		if i < 0 {
-			return 0, 0, false
+			return 0, false
 		}
 		nl := from + i // the '\n' before "WARC/"
 		from = nl + 1
@@ -426,7 +452,7 @@ func findRecordBoundary(block []byte) (end, next int, ok bool) {
 		if !endsWithBlankLine(before) {
 			continue
 		}
-		return len(trimRecordTrailer(before)), nl + 1, true
+		return len(trimRecordTrailer(before)), true
 	}
 }
 
@@ -495,6 +521,14 @@ func isBlankLine(line []byte) bool { return len(trimEOL(line)) == 0 }
 func endsWithBlankLine(b []byte) bool {
 	return bytes.HasSuffix(b, []byte("\n\n")) || bytes.HasSuffix(b, []byte("\n\r\n")) ||
 		bytes.Equal(b, []byte("\r\n")) || bytes.Equal(b, []byte("\n"))
+}
+
+// trimOneLineEnd removes a final "\r\n" or "\n".
+func trimOneLineEnd(b []byte) []byte {
+	if bytes.HasSuffix(b, []byte("\r\n")) {
+		return b[:len(b)-2]
+	}
+	return bytes.TrimSuffix(b, []byte("\n"))
 }
 
 // trimRecordTrailer removes the blank line pair (CRLF CRLF) that ends a
