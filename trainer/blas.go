@@ -1,6 +1,9 @@
 package trainer
 
 import (
+	"runtime"
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/tensor"
 )
@@ -41,6 +44,51 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
+	workers := runtime.GOMAXPROCS(0)
+	if !blasSingleThreaded || workers < 2 || int64(m)*int64(n)*int64(k) < parallelGemmMinWork {
+		gemmCall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	// Split the larger side of C into one block per core. Blocks are fixed by
+	// the shapes, so the result is the same from run to run.
+	var wg sync.WaitGroup
+	if m >= n {
+		chunk := (m + workers - 1) / workers
+		for lo := 0; lo < m; lo += chunk {
+			rows := min(chunk, m-lo)
+			aOff := lo * lda // rows of A
+			if transA {
+				aOff = lo // columns of the stored k×m matrix
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				gemmCall(transA, transB, rows, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			}()
+		}
+	} else {
+		chunk := (n + workers - 1) / workers
+		for lo := 0; lo < n; lo += chunk {
+			cols := min(chunk, n-lo)
+			bOff := lo // columns of the stored k×n matrix
+			if transB {
+				bOff = lo * ldb // rows of the stored n×k matrix
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				gemmCall(transA, transB, m, cols, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+// parallelGemmMinWork is the m·n·k below which splitting a multiply costs
+// more than it saves (one attention head is 128·128·64 ≈ 1M).
+const parallelGemmMinWork = 4 << 20
+
+func gemmCall[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch a := any(a).(type) {
 	case []float32:
 		blasImpl.Sgemm(transFlag(transA), transFlag(transB), m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)

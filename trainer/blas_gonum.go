@@ -9,4 +9,7 @@ import (
 
 const blasName = "gonum (pure Go)"
 
+// gonum's BLAS already spreads a large multiply over all cores.
+const blasSingleThreaded = false
+
 func defaultBLAS() tensor.BLAS { return gonum.Implementation{} }

@@ -9,8 +9,8 @@ import "math"
 func geluForward[T Float](x, y []T) {
 	parallelFor(len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			v := float64(x[i])
-			y[i] = T(0.5 * v * (1 + math.Erf(v/math.Sqrt2)))
+			v := x[i]
+			y[i] = 0.5 * v * (1 + erfT(v*math.Sqrt2/2))
 		}
 	})
 }
@@ -20,10 +20,10 @@ func geluBackward[T Float](x, dy, dx []T) {
 	const invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
 	parallelFor(len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			v := float64(x[i])
-			cdf := 0.5 * (1 + math.Erf(v/math.Sqrt2))
-			pdf := invSqrt2Pi * math.Exp(-0.5*v*v)
-			dx[i] = T(float64(dy[i]) * (cdf + v*pdf))
+			v := x[i]
+			cdf := 0.5 * (1 + erfT(v*math.Sqrt2/2))
+			pdf := invSqrt2Pi * expT(-0.5*v*v)
+			dx[i] = dy[i] * (cdf + v*pdf)
 		}
 	})
 }

@@ -41,14 +41,17 @@ func attentionForward[T Float](qkv []T, keyValid []bool, sh attentionShape, prob
 }
 
 // maskedSoftmaxRow replaces row with softmax over the valid entries and 0
-// elsewhere. The exponent is taken in float64 for float32 rows too: the cost
-// is small next to the multiplies and it keeps parity with PyTorch tight.
+// elsewhere (all 0 when no key is valid).
 func maskedSoftmaxRow[T Float](row []T, valid []bool) {
-	maxV := math.Inf(-1)
+	maxV, found := T(0), false
 	for j, v := range row {
-		if valid[j] && float64(v) > maxV {
-			maxV = float64(v)
+		if valid[j] && (!found || v > maxV) {
+			maxV, found = v, true
 		}
+	}
+	if !found {
+		clear(row)
+		return
 	}
 	var sum float64
 	for j, v := range row {
@@ -56,16 +59,13 @@ func maskedSoftmaxRow[T Float](row []T, valid []bool) {
 			row[j] = 0
 			continue
 		}
-		e := math.Exp(float64(v) - maxV)
-		row[j] = T(e)
-		sum += e
+		e := expT(v - maxV)
+		row[j] = e
+		sum += float64(e)
 	}
-	if sum == 0 {
-		return
-	}
-	inv := 1 / sum
+	inv := T(1 / sum)
 	for j := range row {
-		row[j] = T(float64(row[j]) * inv)
+		row[j] *= inv
 	}
 }
 

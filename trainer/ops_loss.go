@@ -12,23 +12,27 @@ func softmaxCrossEntropy[T Float](logits []T, m, v int, labels []int32, scale fl
 	parallelFor(m, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := logits[r*v : (r+1)*v]
+			label := int(labels[r])
 			best := 0
-			maxV := math.Inf(-1)
+			maxV := row[0]
 			for j, x := range row {
-				if float64(x) > maxV {
-					maxV, best = float64(x), j
+				if x > maxV {
+					maxV, best = x, j
 				}
 			}
+			xLabel := row[label]
+			// One exp per logit: keep e^(x−max) in the row, then normalise.
 			var sum float64
-			for _, x := range row {
-				sum += math.Exp(float64(x) - maxV)
-			}
-			logZ := maxV + math.Log(sum)
-			label := int(labels[r])
-			losses[r] = logZ - float64(row[label])
-			hits[r] = best == label
 			for j, x := range row {
-				row[j] = T(math.Exp(float64(x)-logZ) * scale)
+				e := expT(x - maxV)
+				row[j] = e
+				sum += float64(e)
+			}
+			losses[r] = float64(maxV) + math.Log(sum) - float64(xLabel)
+			hits[r] = best == label
+			k := T(scale / sum)
+			for j := range row {
+				row[j] *= k
 			}
 			row[label] -= T(scale)
 		}
