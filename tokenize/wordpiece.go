@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -110,6 +111,7 @@ type WordPiece struct {
 	// decodeCleanup undoes BERT's spacing around punctuation when decoding.
 	decodeCleanup bool
 	ascii         [utf8.RuneSelf]asciiClass
+	encoders      sync.Pool // *wordPieceEncoder
 }
 
 // asciiClass is what the normalizer and pre-tokenizer do with an ASCII byte,
@@ -199,6 +201,12 @@ func newWordPiece(source string, tokens []string, added []addedToken, opts WordP
 		}
 	}
 	w.added = newAddedTokens(added)
+	w.encoders.New = func() any {
+		e := &wordPieceEncoder{w: w}
+		e.word = e.wordBuf[:0]
+		e.pending = e.pendingBuf[:0]
+		return e
+	}
 	for b := range w.ascii {
 		w.ascii[b] = w.classifyASCII(byte(b))
 	}
@@ -251,17 +259,21 @@ func (w *WordPiece) Token(id int32) string {
 
 // Encode appends the WordPiece ids of text to dst.
 func (w *WordPiece) Encode(text string, dst []int32) []int32 {
-	var e wordPieceEncoder
-	e.w = w
+	// The encoder's buffers point into itself, so it would escape to the
+	// heap on every call; a pool keeps Encode free of allocations.
+	e := w.encoders.Get().(*wordPieceEncoder)
+	defer w.encoders.Put(e)
 	e.dst = dst
-	e.word = e.wordBuf[:0]
-	e.pending = e.pendingBuf[:0]
+	e.word = e.word[:0]
+	e.chars = 0
+	e.pending = e.pending[:0]
 	prev := 0
 	for {
 		start, end, id := w.added.next(text, prev, prev)
 		if start < 0 {
 			e.segment(text[prev:])
-			return e.dst
+			dst, e.dst = e.dst, nil
+			return dst
 		}
 		e.segment(text[prev:start])
 		e.dst = append(e.dst, id)

@@ -1,0 +1,108 @@
+package tokenize
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// The benchmarks encode the golden corpus's real text, the same lines that
+// tools/golden/bench.js gives Hugging Face tokenizers, so the two sets of
+// figures in BENCHMARKS.md compare like with like:
+//
+//	en: WikiText-2 test, XQuAD English, CCNet Common Crawl documents
+//	zh: Chinese Wikipedia, XQuAD Chinese
+var benchSources = map[string][]string{
+	"en": {"wikitext", "xquad.en", "commoncrawl"},
+	"zh": {"zhwiki", "xquad.zh"},
+}
+
+func benchLines(b *testing.B, lang string) ([]string, int64) {
+	b.Helper()
+	corpus, err := loadGoldenCorpus()
+	if err != nil {
+		b.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, s := range benchSources[lang] {
+		want[s] = true
+	}
+	var lines []string
+	var n int64
+	for _, t := range corpus {
+		if want[t.Src] {
+			lines = append(lines, t.Text)
+			n += int64(len(t.Text))
+		}
+	}
+	return lines, n
+}
+
+var benchTokenizers = []struct{ name, path string }{
+	{"wordpiece-uncased", uncasedVocab},
+	{"wordpiece-chinese", chineseVocab},
+	{"bpe-gpt2", gpt2Vocab},
+}
+
+// BenchmarkEncode runs on one goroutine: one core's throughput.
+func BenchmarkEncode(b *testing.B) {
+	for _, bt := range benchTokenizers {
+		tok, err := Load(bt.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, lang := range []string{"en", "zh"} {
+			lines, size := benchLines(b, lang)
+			b.Run(fmt.Sprintf("%s/%s", bt.name, lang), func(b *testing.B) {
+				b.SetBytes(size)
+				b.ReportAllocs()
+				var ids []int32
+				tokens := 0
+				for b.Loop() {
+					tokens = 0
+					for _, l := range lines {
+						ids = tok.Encode(l, ids[:0])
+						tokens += len(ids)
+					}
+				}
+				b.ReportMetric(float64(tokens)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+			})
+		}
+	}
+}
+
+// BenchmarkEncodeParallel encodes the corpus with GOMAXPROCS goroutines
+// taking lines from a shared counter (run with -cpu 1,2); one op is the
+// whole corpus.
+func BenchmarkEncodeParallel(b *testing.B) {
+	for _, bt := range benchTokenizers {
+		tok, err := Load(bt.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, lang := range []string{"en", "zh"} {
+			lines, size := benchLines(b, lang)
+			b.Run(fmt.Sprintf("%s/%s", bt.name, lang), func(b *testing.B) {
+				b.SetBytes(size)
+				workers := runtime.GOMAXPROCS(0)
+				for b.Loop() {
+					var next atomic.Int64
+					var wg sync.WaitGroup
+					for range workers {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							var ids []int32
+							for i := next.Add(1) - 1; i < int64(len(lines)); i = next.Add(1) - 1 {
+								ids = tok.Encode(lines[i], ids[:0])
+							}
+						}()
+					}
+					wg.Wait()
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,63 @@
+// bench.js times Hugging Face tokenizers (Node binding) and tiktoken on the
+// same lines as tokenize's Go benchmarks (the golden corpus: en = WikiText-2,
+// XQuAD en, CCNet documents; zh = zhwiki, XQuAD zh). Run through
+// tools/golden/bench.sh, which runs both sides in one go.
+//
+// Modes: "line" awaits encode() for one line at a time (how a streaming
+// pipeline would call it); "batch" hands all lines to encodeBatch() (Rust
+// threads, as many as RAYON_NUM_THREADS); tiktoken encodes one line at a time
+// (WASM, single-threaded).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const zlib = require('zlib');
+const hf = require('tokenizers');
+const { get_encoding } = require('tiktoken');
+
+const repo = path.resolve(__dirname, '..', '..');
+const td = path.join(repo, 'testdata', 'tokenize');
+const corpus = zlib.gunzipSync(fs.readFileSync(path.join(td, 'golden', 'corpus.jsonl.gz'))).toString('utf8')
+  .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const SOURCES = { en: ['wikitext', 'xquad.en', 'commoncrawl'], zh: ['zhwiki', 'xquad.zh'] };
+const TOKENIZERS = [
+  ['wordpiece-uncased', 'vocab/bert-base-uncased-tokenizer.json'],
+  ['wordpiece-chinese', 'vocab/bert-base-chinese-tokenizer.json'],
+  ['bpe-gpt2', 'gpt2/tokenizer.json'],
+];
+const ROUNDS = Number(process.env.ROUNDS || 2);
+
+async function best(fn) {
+  let t = Infinity;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    t = Math.min(t, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return t;
+}
+
+(async () => {
+  const threads = process.env.RAYON_NUM_THREADS || 'all';
+  for (const [name, file] of TOKENIZERS) {
+    const tok = hf.Tokenizer.fromFile(path.join(td, file));
+    for (const lang of ['en', 'zh']) {
+      const lines = corpus.filter((r) => SOURCES[lang].includes(r.src)).map((r) => r.text);
+      const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l, 'utf8'), 0);
+      let tokens = 0;
+      const line = await best(async () => {
+        tokens = 0;
+        for (const l of lines) tokens += (await tok.encode(l, null, { addSpecialTokens: false })).getLength();
+      });
+      const batch = await best(async () => { await tok.encodeBatch(lines, { addSpecialTokens: false }); });
+      const mb = bytes / 1e6;
+      let out = `hf ${name}/${lang} threads=${threads}: line ${(mb / line).toFixed(2)} MB/s (${(tokens / line / 1e6).toFixed(2)} M tokens/s), encodeBatch ${(mb / batch).toFixed(2)} MB/s`;
+      if (name === 'bpe-gpt2') {
+        const enc = get_encoding('r50k_base');
+        const tt = await best(async () => { for (const l of lines) enc.encode_ordinary(l); });
+        enc.free();
+        out += `; tiktoken line ${(mb / tt).toFixed(2)} MB/s`;
+      }
+      console.log(out);
+    }
+  }
+})().catch((e) => { console.error(e); process.exit(1); });
