@@ -18,11 +18,13 @@ import (
 // enough to write here with the strict checks a reader of untrusted files
 // needs; the trainer only stores F32 tensors.
 
-// NamedTensor is one float32 tensor to store.
+// NamedTensor is one tensor to store: float32 Data, or float64 Data64 when
+// set (F64 is written only, for the float64 parity check).
 type NamedTensor struct {
-	Name  string
-	Shape []int
-	Data  []float32
+	Name   string
+	Shape  []int
+	Data   []float32
+	Data64 []float64
 }
 
 type safetensorsEntry struct {
@@ -49,11 +51,15 @@ func WriteSafetensors(path string, tensors []NamedTensor, metadata map[string]st
 		if _, dup := header[t.Name]; dup {
 			return fmt.Errorf("safetensors %s: duplicate tensor %s", path, t.Name)
 		}
-		if n := shapeSize(t.Shape); n != len(t.Data) {
-			return fmt.Errorf("safetensors %s: tensor %s has %d values for shape %v", path, t.Name, len(t.Data), t.Shape)
+		dtype, count, width := "F32", len(t.Data), int64(4)
+		if t.Data64 != nil {
+			dtype, count, width = "F64", len(t.Data64), 8
 		}
-		size := int64(len(t.Data)) * 4
-		header[t.Name] = safetensorsEntry{DType: "F32", Shape: t.Shape, DataOffsets: [2]int64{offset, offset + size}}
+		if n := shapeSize(t.Shape); n != count {
+			return fmt.Errorf("safetensors %s: tensor %s has %d values for shape %v", path, t.Name, count, t.Shape)
+		}
+		size := int64(count) * width
+		header[t.Name] = safetensorsEntry{DType: dtype, Shape: t.Shape, DataOffsets: [2]int64{offset, offset + size}}
 		offset += size
 	}
 	hb, err := json.Marshal(header)
@@ -75,10 +81,14 @@ func WriteSafetensors(path string, tensors []NamedTensor, metadata map[string]st
 	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hb)))
 	w.Write(lenBuf[:])
 	w.Write(hb)
-	var buf [4]byte
+	var buf [8]byte
 	for _, t := range tensors {
 		for _, v := range t.Data {
-			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+			binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
+			w.Write(buf[:4])
+		}
+		for _, v := range t.Data64 {
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
 			w.Write(buf[:])
 		}
 	}
