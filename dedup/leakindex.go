@@ -1,12 +1,9 @@
 package dedup
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // LeakParams are the detection settings of a leakage index.
@@ -105,6 +102,9 @@ type LeakIndex struct {
 	classes  []int // classes present, ascending
 	lsh      map[int][]map[uint64][]uint32
 	maxBlock int
+	// anyBand holds every (class, band, band hash) of the index: almost all
+	// window bands miss, and a flat set answers that faster than the maps.
+	anyBand *Uint64Set
 }
 
 // BuildLeakIndex loads and indexes the test sets.
@@ -112,7 +112,7 @@ func BuildLeakIndex(specs []TestSetSpec, p LeakParams) (*LeakIndex, error) {
 	if p.MinItemTokens < 1 {
 		p.MinItemTokens = 1
 	}
-	ix := &LeakIndex{Params: p, byLen: map[int]map[uint64]uint32{}, lsh: map[int][]map[uint64][]uint32{}}
+	ix := &LeakIndex{Params: p, byLen: map[int]map[uint64]uint32{}, lsh: map[int][]map[uint64][]uint32{}, anyBand: NewUint64Set(0)}
 	if p.MinHash {
 		h, err := NewMinHasher(FamilyMultiplyShift, p.MinHashBands*p.MinHashRows, p.Seed)
 		if err != nil {
@@ -231,15 +231,24 @@ func (ix *LeakIndex) addItem(g int, toks []leakToken) {
 	for b := range tables {
 		h := bandHash32(it.signature[b*ix.Params.MinHashRows : (b+1)*ix.Params.MinHashRows])
 		tables[b][h] = append(tables[b][h], uint32(g))
+		ix.anyBand.Add(bandKey(c, b, h))
 	}
 }
 
+// bandHash32 mixes a band's values into one 64-bit key (a multiply-xorshift
+// chain: cheap, and collisions only cost a wasted verification).
 func bandHash32(vals []uint32) uint64 {
-	var buf [4 * 64]byte
-	for i, v := range vals {
-		binary.LittleEndian.PutUint32(buf[4*i:], v)
+	h := uint64(len(vals)) * 0x9e3779b97f4a7c15
+	for _, v := range vals {
+		h = (h ^ uint64(v)) * 0xbf58476d1ce4e5b9
+		h ^= h >> 31
 	}
-	return xxhash.Sum64(buf[:4*len(vals)])
+	return h
+}
+
+// bandKey is the key of a band hash in the anyBand prefilter.
+func bandKey(class, band int, h uint64) uint64 {
+	return (h ^ uint64(class)<<48 ^ uint64(band)<<40) * 0x94d049bb133111eb
 }
 
 // ItemCount is the number of items over all sets.

@@ -191,7 +191,11 @@ func (ix *LeakIndex) verifyWindow(s *leakScratch, class int, win []uint32, rows,
 	}
 	windowShingles := float64(to - from)
 	for band, table := range ix.lsh[class] {
-		for _, g := range table[bandHash32(win[band*rows:(band+1)*rows])] {
+		h := bandHash32(win[band*rows : (band+1)*rows])
+		if !ix.anyBand.Has(bandKey(class, band, h)) {
+			continue
+		}
+		for _, g := range table[h] {
 			if s.verified[g] == s.winGen {
 				continue
 			}

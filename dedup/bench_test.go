@@ -1,0 +1,120 @@
+package dedup
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// englishDocs cuts WikiText into documents of about size bytes.
+func englishDocs(b *testing.B, size int) []string {
+	raw, err := os.ReadFile(filepath.Join(sharedText, "wikitext-2-test.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	words := strings.Fields(string(raw))
+	var docs []string
+	var cur strings.Builder
+	for _, w := range words {
+		cur.WriteString(w)
+		cur.WriteByte(' ')
+		if cur.Len() >= size {
+			docs = append(docs, cur.String())
+			cur.Reset()
+		}
+	}
+	return docs
+}
+
+// BenchmarkMinHashSignature: signatures of ~2 KB English documents, 112
+// hashes (14×8), 5-gram shingles, on one goroutine.
+func BenchmarkMinHashSignature(b *testing.B) {
+	docs := englishDocs(b, 2048)
+	for _, fam := range []string{FamilyDatatrove, FamilyMultiplyShift} {
+		b.Run(fam, func(b *testing.B) {
+			h, err := NewMinHasher(fam, 112, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sig := make([]uint64, 112)
+			var s simplifier
+			b.ReportAllocs()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				h.signature(&s, docs[i%len(docs)], 5, sig)
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "docs/s")
+		})
+	}
+}
+
+// BenchmarkIndexBytesPerDoc reports the memory of the exact and MinHash
+// indexes per distinct document (b.N is ignored beyond one pass).
+func BenchmarkIndexBytesPerDoc(b *testing.B) {
+	const n = 200000
+	b.Run("exact_dedup", func(b *testing.B) {
+		for range b.N {
+			d := NewExactDedup(ExactConfig{Key: "text"}, nil)
+			for i := 0; i < n; i++ {
+				d.Process(&flow.Record{Text: fmt.Sprintf("document number %d", i)})
+			}
+			b.ReportMetric(float64(d.IndexBytes())/n, "bytes/doc")
+		}
+	})
+	b.Run("minhash_dedup_14x8", func(b *testing.B) {
+		for range b.N {
+			d, err := NewMinHashDedup(DefaultMinHashConfig, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			words := strings.Fields(wikiParagraph + " " + otherParagraph)
+			for i := 0; i < n; i++ {
+				// Unique short documents: the index cost does not depend on length.
+				text := fmt.Sprintf("%s %s %s %s %s %s", words[i%len(words)], letterName(i), letterName(i/7), letterName(i*13), words[(i/3)%len(words)], letterName(i/11))
+				d.Process(&flow.Record{ID: fmt.Sprintf("doc-%07d", i), Text: text})
+			}
+			bands, ids, _ := d.IndexBytes()
+			b.ReportMetric(float64(bands)/float64(d.Indexed()), "band-bytes/doc")
+			b.ReportMetric(float64(ids)/float64(d.Indexed()), "id-bytes/doc")
+			b.ReportMetric(float64(d.Indexed()), "indexed")
+		}
+	})
+}
+
+func letterName(i int) string {
+	var b []byte
+	for {
+		b = append(b, byte('a'+i%26))
+		i /= 26
+		if i == 0 {
+			return string(b)
+		}
+	}
+}
+
+// BenchmarkDecontaminate: matching throughput against all five bundled test
+// sets at once (n-grams + MinHash windows), on one goroutine, over the
+// planted corpus's text.
+func BenchmarkDecontaminate(b *testing.B) {
+	ix, err := BuildLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := plantedCorpus(b)
+	var total int64
+	for _, d := range docs {
+		total += int64(len(d.Text))
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for range b.N {
+		for _, d := range docs {
+			ix.Match(d.Text, nil)
+		}
+	}
+}
