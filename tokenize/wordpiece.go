@@ -281,6 +281,17 @@ func (w *WordPiece) Encode(text string, dst []int32) []int32 {
 	}
 }
 
+// words calls fn with each normalized, pre-tokenized word of text, skipping
+// words longer than MaxInputCharsPerWord. fn must not keep the slice.
+func (w *WordPiece) words(text string, fn func(word []byte)) {
+	e := w.encoders.Get().(*wordPieceEncoder)
+	defer w.encoders.Put(e)
+	e.word, e.chars, e.pending = e.word[:0], 0, e.pending[:0]
+	e.onWord = fn
+	e.segment(text)
+	e.onWord = nil
+}
+
 // Decode joins tokens as the reference's WordPiece decoder does: "##" pieces
 // glue to the previous token, others are separated by a space, and (with
 // cleanup) spaces before punctuation and in English contractions go away.

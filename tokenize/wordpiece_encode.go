@@ -19,7 +19,10 @@ type wordPieceEncoder struct {
 	// that strip_accents keeps, until the next starter: NFD puts each run of
 	// them in combining-class order, and only then are they lowercased and
 	// added to the word.
-	pending    []rune
+	pending []rune
+	// onWord, when set, receives each word instead of WordPiece (vocabulary
+	// training counts words with exactly the normalizer used to encode).
+	onWord     func(word []byte)
 	wordBuf    [512]byte
 	pendingBuf [8]rune
 }
@@ -206,7 +209,11 @@ func (e *wordPieceEncoder) flushWord() {
 		return
 	}
 	w := e.w
-	if e.chars > w.opts.MaxInputCharsPerWord {
+	if e.onWord != nil {
+		if e.chars <= w.opts.MaxInputCharsPerWord { // longer words are [UNK] whatever the vocabulary
+			e.onWord(e.word)
+		}
+	} else if e.chars > w.opts.MaxInputCharsPerWord {
 		e.dst = append(e.dst, w.unk)
 	} else {
 		mark := len(e.dst)
