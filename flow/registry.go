@@ -103,12 +103,14 @@ func paramsOf(v reflect.Value) []Param {
 		}
 		ps = append(ps, p)
 		// Lists of structs (test_sets) document their fields too.
-		et := f.Type
-		if et.Kind() == reflect.Slice {
-			et = et.Elem()
-		}
-		if et.Kind() == reflect.Struct {
-			for _, sub := range paramsOf(reflect.New(et).Elem()) {
+		switch {
+		case f.Type.Kind() == reflect.Struct:
+			for _, sub := range paramsOf(v.Field(i)) {
+				sub.Name = key + "." + sub.Name
+				ps = append(ps, sub)
+			}
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			for _, sub := range paramsOf(reflect.New(f.Type.Elem()).Elem()) {
 				sub.Name = key + "[]." + sub.Name
 				ps = append(ps, sub)
 			}

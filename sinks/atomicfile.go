@@ -47,6 +47,12 @@ func (f *AtomicFile) Commit() error {
 		f.Abort()
 		return err
 	}
+	// CreateTemp makes the file private (0600); outputs are meant to be read
+	// by other users and tools, like any file the user creates.
+	if err := f.tmp.Chmod(0o644); err != nil {
+		f.Abort()
+		return err
+	}
 	if err := f.tmp.Close(); err != nil {
 		os.Remove(f.tmp.Name())
 		return err
