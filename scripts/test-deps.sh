@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond Go, so that no test has to skip because
+# a tool is missing: the Node packages of every tools/*/package.json (Arrow JS
+# interop check) and Debian's kcat (an independent Kafka client).
+# Idempotent: already-installed pieces are left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for pkg in tools/*/package.json; do
+  [ -e "$pkg" ] || continue
+  dir=$(dirname "$pkg")
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    echo "test-deps: npm ci in $dir" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules"
+  fi
+done
+
+need_apt=()
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "test-deps: apt-get install ${need_apt[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
