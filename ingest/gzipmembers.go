@@ -133,13 +133,7 @@ func (g *gzipMembers) startMember() error {
 		return nil
 	}
 	if err := g.z.Reset(g.br); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			g.done = true
-			return g.count("truncated_gzip", fmt.Errorf("gzip header cut short at byte %d", start), 0)
-		}
-		gap := g.count("corrupt_gzip", fmt.Errorf("no valid gzip header at byte %d: %w", start, err), 0)
-		g.resync(start + 1)
-		return gap
+		return g.damagedAt(start, 0, fmt.Errorf("no valid gzip header at byte %d: %w", start, err))
 	}
 	g.z.Multistream(false)
 	g.inMember = true
@@ -151,15 +145,21 @@ func (g *gzipMembers) startMember() error {
 
 // damaged handles an error inside a member and returns the gap to report.
 func (g *gzipMembers) damaged(err error) error {
+	return g.damagedAt(g.memberStart, g.delivered, fmt.Errorf("gzip member at byte %d: %w", g.memberStart, err))
+}
+
+// damagedAt looks for the next member after a damaged one that started at
+// start. Running out of input is a truncation only when no member follows:
+// a corrupt header or block can make the decoder read on to the end of the
+// file, and the members it ran over must not be lost.
+func (g *gzipMembers) damagedAt(start, delivered int64, err error) error {
 	g.inMember = false
-	tainted := g.delivered
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		g.done = true
-		return g.count("truncated_gzip", fmt.Errorf("gzip member at byte %d cut short: %w", g.memberStart, err), tainted)
+	g.resync(start + 1)
+	kind := "corrupt_gzip"
+	if g.done && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		kind = "truncated_gzip"
 	}
-	gap := g.count("corrupt_gzip", fmt.Errorf("gzip member at byte %d: %w", g.memberStart, err), tainted)
-	g.resync(g.memberStart + 1)
-	return gap
+	return g.count(kind, err, delivered)
 }
 
 func (g *gzipMembers) count(kind string, err error, delivered int64) error {

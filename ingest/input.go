@@ -53,7 +53,7 @@ func expandGlob(pattern string) ([]inputFile, error) {
 		return nil, fmt.Errorf("%q: bad glob pattern", pattern)
 	}
 	base = filepath.FromSlash(base)
-	names, err := doublestar.Glob(os.DirFS(base), rest, doublestar.WithFilesOnly())
+	names, err := doublestar.Glob(os.DirFS(base), rest, doublestar.WithFilesOnly(), doublestar.WithNoHidden())
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w", pattern, err)
 	}

@@ -267,15 +267,21 @@ func timestampString(v *fastjson.Value) string {
 	if v.Type() != fastjson.TypeNumber {
 		return scalarString(v)
 	}
+	if n, err := v.Int64(); err == nil {
+		if n > 1e11 || n < -1e11 { // year 5138 in seconds: must be milliseconds
+			return time.UnixMilli(n).UTC().Format(time.RFC3339Nano)
+		}
+		return time.Unix(n, 0).UTC().Format(time.RFC3339Nano)
+	}
 	f, err := v.Float64()
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e15 {
 		return v.String()
 	}
-	if math.Abs(f) > 1e11 { // year 5138 in seconds: must be milliseconds
+	if math.Abs(f) > 1e11 {
 		f /= 1000
 	}
 	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339Nano)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC().Format(time.RFC3339Nano)
 }
 
 // jsonValue converts a JSON value into what encoding/json would decode it
