@@ -59,7 +59,7 @@ func runVocab(args []string) int {
 		sample.add(text)
 	}
 	if *pipeline != "" {
-		if code := countPipeline(*pipeline, *out, add); code != exitOK {
+		if code := countPipeline(*pipeline, add); code != exitOK {
 			return code
 		}
 	} else {
@@ -156,19 +156,37 @@ func countFile(path string, add func(string)) error {
 	}
 }
 
-// countPipeline runs a pipeline's sources and stages and counts the text of
-// every record that comes out, in order (so training stays deterministic).
-func countPipeline(path, out string, add func(string)) int {
+// countPipeline runs a pipeline's sources and its stages before tokenization
+// and counts the text of every record that comes out, in order (so training
+// stays deterministic).
+func countPipeline(path string, add func(string)) int {
 	p, err := pipelines.Load(path)
 	if err != nil {
 		printLoadError(path, err)
 		return exitUsage
 	}
 	p.Sinks, p.Rejects = nil, nil
-	built, err := p.Build(pipelines.BuildOptions{Output: out})
+	// Stages' own reports (a decontamination audit) go to a scratch
+	// directory, not among the vocabulary files.
+	scratch, err := os.MkdirTemp("", "corpusflow-vocab-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "corpusflow vocab train:", err)
+		return exitFailure
+	}
+	defer os.RemoveAll(scratch)
+	built, err := p.Build(pipelines.BuildOptions{Output: scratch})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitUsage
+	}
+	// The text stream ends where tokenizing begins: stages from the first
+	// tokenize or pack on turn text into ids and are not run.
+	for i, st := range built.Plan.Stages {
+		if st.Use == "tokenize" || st.Use == "pack" {
+			fmt.Fprintf(os.Stderr, "corpusflow vocab train: counting the text that enters stage %q; it and the stages after it are not run\n", st.Name)
+			built.Plan.Stages = built.Plan.Stages[:i]
+			break
+		}
 	}
 	built.Plan.Sinks = []flow.NamedSink{{Name: "vocab_train", Sink: countSink(add)}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
