@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,6 +28,7 @@ func cpuTime() time.Duration {
 type cpuMeter struct {
 	b     *testing.B
 	bytes int64
+	docs  int // documents per op, for docs/cpu-s; 0: not reported
 	start time.Duration
 }
 
@@ -41,6 +43,9 @@ func (m *cpuMeter) stop() {
 	used := cpuTime() - m.start
 	if used > 0 {
 		m.b.ReportMetric(float64(m.bytes)*float64(m.b.N)/1e6/used.Seconds(), "MB/cpu-s")
+		if m.docs > 0 {
+			m.b.ReportMetric(float64(m.docs)*float64(m.b.N)/used.Seconds(), "docs/cpu-s")
+		}
 	}
 }
 
@@ -113,3 +118,78 @@ func BenchmarkC4English(b *testing.B) { benchmarkC4(b, englishWebPages(b), false
 
 // BenchmarkC4Chinese: MB/s on one core over Chinese Wikipedia articles.
 func BenchmarkC4Chinese(b *testing.B) { benchmarkC4(b, chineseWikiPages(b), true) }
+
+func langDocsOf(tb testing.TB, lang string) []string {
+	var out []string
+	for _, d := range langEvalDocs(tb) {
+		if d.lang == lang {
+			out = append(out, d.text)
+		}
+	}
+	return out
+}
+
+// BenchmarkLang: docs/s and MB per CPU-second of lingua on the language-id
+// evaluation documents, in high-accuracy and low-accuracy mode, with the
+// models already loaded. Compare with scripts/bench_langdetect.py.
+func BenchmarkLang(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		low  bool
+	}{{"high", false}, {"low", true}} {
+		cfg := DefaultLangConfig()
+		cfg.Languages = []string{"en", "zh"}
+		cfg.LowAccuracy = mode.low
+		l, err := NewLang(cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, lang := range []string{"en", "zh"} {
+			docs := langDocsOf(b, lang)
+			b.Run(mode.name+"/"+lang, func(b *testing.B) {
+				meter := startCPUMeter(b, totalBytes(docs))
+				meter.docs = len(docs)
+				for i := 0; i < b.N; i++ {
+					for _, d := range docs {
+						l.Detect(d)
+					}
+				}
+				meter.stop()
+			})
+		}
+	}
+}
+
+// BenchmarkLangStartup: time and heap to build a detector with every model
+// of the default candidate languages preloaded. lingua caches models per
+// process, so run each mode in its own process:
+// go test -bench 'LangStartup/high' -benchtime 1x, then .../low.
+func BenchmarkLangStartup(b *testing.B) {
+	for _, low := range []bool{false, true} {
+		name := "high"
+		if low {
+			name = "low"
+		}
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				start := time.Now()
+				cfg := DefaultLangConfig()
+				cfg.Languages = []string{"en"}
+				cfg.LowAccuracy = low
+				l, err := NewLang(cfg, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				took := time.Since(start)
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(took.Seconds(), "s-load")
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB-heap")
+				runtime.KeepAlive(l)
+			}
+		})
+	}
+}
