@@ -2,18 +2,17 @@ package dedup
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/samples"
 )
 
 // englishDocs cuts WikiText into documents of about size bytes.
 func englishDocs(b *testing.B, size int) []string {
-	raw, err := os.ReadFile(filepath.Join(sharedText, "wikitext-2-test.txt"))
+	raw, err := samples.ReadFile(samples.WikiText2Test)
 	if err != nil {
 		b.Fatal(err)
 	}

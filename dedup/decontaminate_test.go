@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/samples"
 )
 
 const testsetDir = "../testdata/testsets"
@@ -29,9 +30,9 @@ func loadItems(t *testing.T, spec TestSetSpec) []TestItem {
 // filler returns n words of real English text that is not in XQuAD.
 func filler(t *testing.T, n, offset int) string {
 	t.Helper()
-	raw, err := os.ReadFile("/work/shared/testdata/text/wikitext-2-valid.txt")
+	raw, err := samples.ReadFile(samples.WikiText2Valid)
 	if err != nil {
-		raw = []byte(strings.Repeat(otherParagraph+" ", 200))
+		t.Fatal(err)
 	}
 	words := strings.Fields(string(raw))
 	offset %= len(words) - n

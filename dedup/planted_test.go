@@ -10,9 +10,8 @@ import (
 
 	"github.com/corpusflow/corpusflow/dedup/internal/plant"
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/samples"
 )
-
-var sharedText = filepath.Join("..", "..", "shared", "testdata", "text")
 
 func bundledTestSets() []TestSetSpec {
 	return []TestSetSpec{
@@ -39,7 +38,7 @@ func passages(t testing.TB, spec TestSetSpec) []plant.Passage {
 func plantedCorpus(t testing.TB) []plant.Doc {
 	sets := bundledTestSets()
 	docs, err := plant.Build(plant.Options{
-		TextDir:      sharedText,
+		TextDir:      corpusDir(t),
 		PassagesEN:   passages(t, sets[0]),
 		PassagesZH:   append(passages(t, sets[1]), passages(t, sets[2])...),
 		PerCase:      150,
@@ -240,4 +239,14 @@ func exactJaccard(a, b string, n int) float64 {
 		}
 	}
 	return float64(inter) / float64(len(x)+len(y)-inter)
+}
+
+// corpusDir is the bundled real text the generator builds from.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir, err := samples.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -21,12 +21,15 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Cases of planted truth.
@@ -63,7 +66,7 @@ type Passage struct {
 
 // Options say where the text is and how much to plant.
 type Options struct {
-	TextDir      string // shared/testdata/text
+	TextDir      string // testdata/corpus (samples.Dir()): files read as NAME or NAME.gz
 	PassagesEN   []Passage
 	PassagesZH   []Passage
 	PerCase      int       // leak pages per case
@@ -209,13 +212,23 @@ func commonCrawl(dir string) ([]string, error) {
 }
 
 func readLines(path string) ([]string, error) {
+	var r io.Reader
 	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("plant: %w (the generator needs the shared test data)", err)
+	if err == nil {
+		r = f
+	} else if f, err = os.Open(path + ".gz"); err == nil {
+		zr, zerr := gzip.NewReader(f)
+		if zerr != nil {
+			f.Close()
+			return nil, fmt.Errorf("plant: %s.gz: %w", path, zerr)
+		}
+		r = zr
+	} else {
+		return nil, fmt.Errorf("plant: %w (the generator reads testdata/corpus)", err)
 	}
 	defer f.Close()
 	var lines []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
