@@ -101,14 +101,20 @@ type bpeConfig struct {
 func newBPE(source string, cfg bpeConfig, sha string) (*BPE, error) {
 	initCharTables()
 	b := &BPE{ids: cfg.vocab, sha: sha, unk: -1, addPrefixSpace: cfg.addPrefixSpace, useRegex: cfg.useRegex, ignoreMerges: cfg.ignoreMerges}
+	// Ids are dense in every real vocabulary; a bound keeps a corrupt file
+	// from asking for gigabytes.
+	limit := len(cfg.vocab) + len(cfg.added)
 	size := 0
-	for _, id := range cfg.vocab {
-		if id < 0 {
-			return nil, fmt.Errorf("bpe vocabulary %s: negative id %d", source, id)
+	for tok, id := range cfg.vocab {
+		if id < 0 || int(id) >= limit {
+			return nil, fmt.Errorf("bpe vocabulary %s: token %q has id %d, want 0..%d", source, tok, id, limit-1)
 		}
 		size = max(size, int(id)+1)
 	}
 	for _, a := range cfg.added {
+		if a.id < 0 || int(a.id) >= limit {
+			return nil, fmt.Errorf("bpe vocabulary %s: added token %q has id %d, want 0..%d", source, a.content, a.id, limit-1)
+		}
 		size = max(size, int(a.id)+1)
 	}
 	b.tokens = make([]string, size)

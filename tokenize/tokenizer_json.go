@@ -65,6 +65,12 @@ func LoadTokenizerJSON(path string) (Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer.json: %w", err)
 	}
+	return parseTokenizerJSON(path, data)
+}
+
+// parseTokenizerJSON builds a tokenizer from the bytes of a tokenizer.json;
+// path names it in errors.
+func parseTokenizerJSON(path string, data []byte) (Tokenizer, error) {
 	var tj tokenizerJSON
 	if err := json.Unmarshal(data, &tj); err != nil {
 		return nil, fmt.Errorf("tokenizer.json %s: %w", path, err)
@@ -91,6 +97,9 @@ func LoadTokenizerJSON(path string) (Tokenizer, error) {
 func (tj *tokenizerJSON) addedTokens(path string, hasNormalizer bool) ([]addedToken, error) {
 	var out []addedToken
 	for _, a := range tj.AddedTokens {
+		if a.ID < 0 {
+			return nil, fmt.Errorf("tokenizer.json %s: added token %q has negative id %d", path, a.Content, a.ID)
+		}
 		if a.Normalized && hasNormalizer {
 			return nil, fmt.Errorf("tokenizer.json %s: added token %q is matched after normalization, which is not supported", path, a.Content)
 		}
