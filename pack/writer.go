@@ -308,7 +308,6 @@ func (w *ShardWriter) openShard() error {
 		s.writer = fw
 	}
 	w.shard = s
-	w.content.reset()
 	return nil
 }
 
@@ -354,6 +353,7 @@ func (w *ShardWriter) closeShard() error {
 		XXHash64:        fmt.Sprintf("%016x", s.out.hash.Sum64()),
 		ContentXXHash64: w.content.sum(),
 	}
+	w.content.reset()
 	w.manifest.Shards = append(w.manifest.Shards, info)
 	w.manifest.Rows += info.Rows
 	w.manifest.Bytes += info.Bytes
