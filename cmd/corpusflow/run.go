@@ -26,7 +26,7 @@ import (
 func init() {
 	register(command{
 		name:    "run",
-		usage:   "PIPELINE.yaml [--output DIR] [--workers N] [--rejects FILE]",
+		usage:   "PIPELINE.yaml [--output DIR] [--workers N] [--rejects FILE] [--resume]",
 		summary: "run a pipeline; writes its outputs and OUTPUT/stats.json",
 		run:     runRun,
 	})
@@ -42,6 +42,7 @@ type runFlags struct {
 	rejects  string
 	quiet    bool
 	logLevel string
+	resume   bool
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -50,6 +51,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.rejects, "rejects", "", "also write rejected records to this JSONL file (.jsonl, .jsonl.gz, .jsonl.zst)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary table")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run: the input is replayed, shards already complete are kept, not rewritten")
 }
 
 func runRun(args []string) int {
@@ -61,7 +63,7 @@ func runRun(args []string) int {
 		return exitUsage
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(os.Stderr, "usage: corpusflow run PIPELINE.yaml [--output DIR] [--workers N] [--rejects FILE]")
+		fmt.Fprintln(os.Stderr, "usage: corpusflow run PIPELINE.yaml [--output DIR] [--workers N] [--rejects FILE] [--resume]")
 		return exitUsage
 	}
 	logger, err := newLogger(f.logLevel)
@@ -81,6 +83,14 @@ func runRun(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitUsage
+	}
+	if f.resume {
+		// See flow/resume.go: sinks that can resume keep their complete
+		// output and skip the replayed records that made it.
+		if _, err := flow.PrepareResume(built.Plan); err != nil {
+			fmt.Fprintln(os.Stderr, "corpusflow:", err)
+			return exitFailure
+		}
 	}
 	return execute(p, built, logger, f.quiet)
 }
