@@ -41,7 +41,11 @@ func exp32(x float32) float32 {
 	if x < -87.33654 {
 		return 0
 	}
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	// Round x/ln2 to the nearest integer by adding and removing 1.5·2²³:
+	// float32 addition rounds to nearest, and the call to math.Floor this
+	// replaces cost as much as the rest of the function.
+	const roundMagic = 12582912
+	n := (x*log2e + roundMagic) - roundMagic
 	r := x - n*ln2hi - n*ln2lo
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
