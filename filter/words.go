@@ -1,0 +1,154 @@
+package filter
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// Word tokens for the Gopher and FineWeb rules. datatrove splits words with
+// NLTK's word_tokenize for English (and spaCy's segmenters for others); a
+// regexp-free approximation is used here, documented so its counts can be
+// checked by hand:
+//
+//   - text is split at Python whitespace;
+//   - punctuation and symbols at the start or end of a chunk are tokens of
+//     their own, one per character ("(word)," is "(", "word", ")", ","), as
+//     word_tokenize splits them; punctuation inside a chunk stays ("U.S.",
+//     "e-mail", "3.5", "don't");
+//   - with Chinese rules every CJK character is a word of its own (BERT's
+//     rule, and what the c4 stage uses; see cjkWords for why not a
+//     segmenter).
+//
+// Tokens are substrings of the text: splitting allocates only the slice.
+
+// isSymbolRune is datatrove's PUNCTUATION_SET approximated by Unicode
+// classes: punctuation, symbols and control characters.
+func isSymbolRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r < 0x20 || r == 0x7f || ('!' <= r && r <= '/') || (':' <= r && r <= '@') ||
+			('[' <= r && r <= '`') || ('{' <= r && r <= '~')
+	}
+	return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r)
+}
+
+// splitWords appends the word tokens of text to dst.
+func splitWords(text string, chinese bool, dst []string) []string {
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if isPySpace(r) {
+			i += n
+			continue
+		}
+		// One whitespace-separated chunk.
+		j := i
+		for j < len(text) {
+			r, m := utf8.DecodeRuneInString(text[j:])
+			if isPySpace(r) {
+				break
+			}
+			j += m
+		}
+		dst = splitChunk(text[i:j], chinese, dst)
+		i = j
+	}
+	return dst
+}
+
+func splitChunk(chunk string, chinese bool, dst []string) []string {
+	// Leading symbols.
+	for len(chunk) > 0 {
+		r, n := utf8.DecodeRuneInString(chunk)
+		if !isSymbolRune(r) {
+			break
+		}
+		dst = append(dst, chunk[:n])
+		chunk = chunk[n:]
+	}
+	// Trailing symbols, emitted after the core.
+	end := len(chunk)
+	for end > 0 {
+		r, n := utf8.DecodeLastRuneInString(chunk[:end])
+		if !isSymbolRune(r) {
+			break
+		}
+		end -= n
+	}
+	core, tail := chunk[:end], chunk[end:]
+	if core != "" {
+		if chinese {
+			dst = splitCJK(core, dst)
+		} else {
+			dst = append(dst, core)
+		}
+	}
+	for len(tail) > 0 {
+		_, n := utf8.DecodeRuneInString(tail)
+		dst = append(dst, tail[:n])
+		tail = tail[n:]
+	}
+	return dst
+}
+
+// splitCJK makes every CJK character a token and keeps runs of other
+// characters together.
+func splitCJK(s string, dst []string) []string {
+	start := -1
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isCJK(r) || (r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef && isSymbolRune(r)) {
+			if start >= 0 {
+				dst = append(dst, s[start:i])
+				start = -1
+			}
+			dst = append(dst, s[i:i+n])
+		} else if start < 0 {
+			start = i
+		}
+		i += n
+	}
+	if start >= 0 {
+		dst = append(dst, s[start:])
+	}
+	return dst
+}
+
+// textLanguage picks English or Chinese rules for a record: "en" and "zh"
+// force them, "auto" follows the record's lang label.
+func textLanguage(setting string, r *flow.Record) (chinese bool) {
+	switch setting {
+	case "zh":
+		return true
+	case "en":
+		return false
+	}
+	return isChineseTag(r.Meta[LangMetaKey]) || isChineseTag(r.Meta["language"])
+}
+
+// runeLen is Python's len(str).
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// hasLetter is any(c.isalpha() for c in s).
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSymbolWord is true when every character is punctuation or a symbol.
+func isSymbolWord(s string) bool {
+	for _, r := range s {
+		if !isSymbolRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// countNonOverlapping is Python's str.count.
+func countNonOverlapping(s, sub string) int { return strings.Count(s, sub) }
