@@ -8,7 +8,8 @@ import (
 )
 
 // masker applies original BERT's static masking
-// (create_masked_lm_predictions): of the non-special tokens, mask_prob are
+// (create_masked_lm_predictions): of the tokens other than [CLS], [SEP] and
+// padding ([UNK] included, as in BERT), mask_prob are
 // chosen for prediction (at least one, at most max_predictions); each chosen
 // token becomes [MASK] 80% of the time, a random token 10%, and stays 10%.
 type masker struct {
@@ -16,20 +17,26 @@ type masker struct {
 	maxPreds  int
 	maskID    int32
 	vocabSize int
-	special   map[int32]bool
+	special   map[int32]bool // never drawn as a random replacement
+	structure map[int32]bool // never predicted: [CLS], [SEP], padding, BOS/EOS
 	rng       *rand.Rand
 
 	candidates []int
 }
 
 func newMasker(c *Config, sp tokenize.SpecialTokens, vocabSize int, rng *rand.Rand) *masker {
-	special := map[int32]bool{}
+	special, structure := map[int32]bool{}, map[int32]bool{}
 	for _, id := range []int32{sp.CLS, sp.SEP, sp.PAD, sp.MASK, sp.UNK, sp.BOS, sp.EOS} {
 		if id >= 0 {
 			special[id] = true
 		}
 	}
-	return &masker{prob: c.MaskProb, maxPreds: c.MaxPredictions, maskID: sp.MASK, vocabSize: vocabSize, special: special, rng: rng}
+	for _, id := range []int32{sp.CLS, sp.SEP, sp.PAD, sp.MASK, sp.BOS, sp.EOS} {
+		if id >= 0 {
+			structure[id] = true
+		}
+	}
+	return &masker{prob: c.MaskProb, maxPreds: c.MaxPredictions, maskID: sp.MASK, vocabSize: vocabSize, special: special, structure: structure, rng: rng}
 }
 
 // mask changes ids in place and writes the original ids of the masked
@@ -38,7 +45,7 @@ func newMasker(c *Config, sp tokenize.SpecialTokens, vocabSize int, rng *rand.Ra
 func (m *masker) mask(ids, labels []int32) int {
 	m.candidates = m.candidates[:0]
 	for i, id := range ids {
-		if !m.special[id] {
+		if !m.structure[id] {
 			m.candidates = append(m.candidates, i)
 		}
 	}
