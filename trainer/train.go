@@ -94,6 +94,7 @@ type Summary struct {
 	BLAS           string  `json:"blas"`
 	StoppedBy      string  `json:"stopped_by"`
 	Data           string  `json:"data"`
+	evalTokens     int
 }
 
 // Trainer owns one run.
@@ -186,6 +187,7 @@ func (t *Trainer) restore() error {
 		return err
 	}
 	saved, now := st.Config.Model, t.cfg.Model
+	saved.NSP = now.NSP // not serialised: the shards decide it, and the weights are checked below
 	if saved != now {
 		return fmt.Errorf("resume %s: checkpoint model %+v differs from the requested %+v", dir, saved, now)
 	}
@@ -442,7 +444,7 @@ func (t *Trainer) evalAndLog(sum *Summary) error {
 	if err != nil {
 		return err
 	}
-	sum.EvalLoss, sum.EvalPerplexity, sum.EvalAccuracy = loss, Perplexity(loss), acc
+	sum.EvalLoss, sum.EvalPerplexity, sum.EvalAccuracy, sum.evalTokens = loss, Perplexity(loss), acc, n
 	return t.metrics.Write(metricsRecord{Kind: "eval", Step: t.state.Step, Epoch: t.state.Epoch, EvalLoss: loss, EvalPPL: Perplexity(loss), EvalAcc: acc, EvalTokens: n})
 }
 
@@ -471,3 +473,7 @@ func writeSummary(out string, s *Summary) error {
 		s.TokensPerSec, s.Seconds, s.Checkpoint, filepath.Base(s.LossCurve))
 	return writeFileAtomic(filepath.Join(out, "train_summary.md"), []byte(md))
 }
+
+// EvalTokens is how many masked tokens the last evaluation scored (0 when
+// there was none).
+func (s *Summary) EvalTokens() int { return s.evalTokens }
