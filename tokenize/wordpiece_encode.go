@@ -216,6 +216,14 @@ func (e *wordPieceEncoder) flushWord() {
 	} else if e.chars > w.opts.MaxInputCharsPerWord {
 		e.dst = append(e.dst, w.unk)
 	} else {
+		// Most words are whole tokens: one hash lookup (no allocation for a
+		// map index by string(bytes)) beats walking the trie byte by byte.
+		if id, ok := w.ids[string(e.word)]; ok {
+			e.dst = append(e.dst, id)
+			e.word = e.word[:0]
+			e.chars = 0
+			return
+		}
 		mark := len(e.dst)
 		node := int32(trieRoot)
 		for start := 0; start < len(e.word); {
