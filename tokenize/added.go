@@ -24,6 +24,9 @@ type addedTokens struct {
 	// byFirst[b] lists the tokens that start with byte b.
 	byFirst [256][]int
 	any     bool
+	// firsts are the distinct first bytes; with one (BERT's '[', GPT-2's
+	// '<') the scan is a memchr.
+	firsts []byte
 }
 
 func newAddedTokens(tokens []addedToken) *addedTokens {
@@ -31,6 +34,9 @@ func newAddedTokens(tokens []addedToken) *addedTokens {
 	for i, t := range tokens {
 		if t.content == "" {
 			continue
+		}
+		if len(a.byFirst[t.content[0]]) == 0 {
+			a.firsts = append(a.firsts, t.content[0])
 		}
 		a.byFirst[t.content[0]] = append(a.byFirst[t.content[0]], i)
 		a.any = true
@@ -47,6 +53,13 @@ func (a *addedTokens) next(text string, from, prev int) (start, end int, id int3
 		return -1, -1, -1
 	}
 	for i := from; i < len(text); i++ {
+		if len(a.firsts) == 1 {
+			j := strings.IndexByte(text[i:], a.firsts[0])
+			if j < 0 {
+				break
+			}
+			i += j
+		}
 		cands := a.byFirst[text[i]]
 		if len(cands) == 0 {
 			continue
