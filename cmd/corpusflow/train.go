@@ -22,12 +22,12 @@ func init() {
 
 type trainFlags struct {
 	shards, output, model, vocab, schedule, logLevel string
-	steps, epochs, batch, accum, warmup                int
-	layers, hidden, heads, ff                          int
-	lr, weightDecay, clip, maskProb                    float64
-	evalExamples, evalEvery, checkpointEvery, keep     int
-	seed                                               uint64
-	follow, resume, wholeWord, quiet                   bool
+	steps, epochs, batch, accum, warmup              int
+	layers, hidden, heads, ff                        int
+	lr, weightDecay, clip, maskProb                  float64
+	evalExamples, evalEvery, checkpointEvery, keep   int
+	seed                                             uint64
+	follow, resume, wholeWord, quiet                 bool
 }
 
 func runTrain(args []string) int {
