@@ -26,22 +26,20 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 // gigabytes.
 const maxZstdWindow = 128 << 20
 
-// openedInput is a file opened for reading its decompressed bytes.
+// openedInput is an input opened for reading its decompressed bytes.
 type openedInput struct {
-	file   *os.File
 	Format string
 	// R yields decompressed bytes. Damage in compressed input surfaces as a
 	// *gapError (after being counted); reading goes on after it where the
 	// format allows (gzip members), else the input ends.
-	R     io.Reader
-	close func()
+	R      io.Reader
+	closer []func()
 }
 
 func (o *openedInput) Close() {
-	if o.close != nil {
-		o.close()
+	for _, c := range o.closer {
+		c()
 	}
-	o.file.Close()
 }
 
 // openInput opens path and picks its decompressor from the first bytes.
@@ -52,28 +50,36 @@ func openInput(path string, problem func(kind string, err error)) (*openedInput,
 	if err != nil {
 		return nil, err
 	}
+	in, err := openReader(f, problem)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	in.closer = append(in.closer, func() { f.Close() })
+	return in, nil
+}
+
+// openReader is openInput for anything seekable (a file; bytes in tests).
+func openReader(rs io.ReadSeeker, problem func(kind string, err error)) (*openedInput, error) {
 	var magic [4]byte
-	n, err := io.ReadFull(f, magic[:])
+	n, err := io.ReadFull(rs, magic[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		f.Close()
 		return nil, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	in := &openedInput{file: f, Format: sniffFormat(magic[:n]), R: f}
+	in := &openedInput{Format: sniffFormat(magic[:n]), R: rs}
 	switch in.Format {
 	case formatGzip:
-		in.R = newGzipMembers(f, nil, problem)
+		in.R = newGzipMembers(rs, nil, problem)
 	case formatZstd:
-		d, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderLowmem(true))
+		d, err := zstd.NewReader(rs, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderLowmem(true))
 		if err != nil {
-			f.Close()
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
 		in.R = &endOnDamage{r: d, kind: "corrupt_zstd", problem: problem}
-		in.close = d.Close
+		in.closer = append(in.closer, d.Close)
 	}
 	return in, nil
 }

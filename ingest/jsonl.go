@@ -114,6 +114,10 @@ func (p *jsonlPart) Read(ctx context.Context, emit func(*flow.Record) error, rep
 		return err
 	}
 	defer in.Close()
+	return p.read(ctx, in, emit, report)
+}
+
+func (p *jsonlPart) read(ctx context.Context, in *openedInput, emit func(*flow.Record) error, report *flow.SourceReport) error {
 	s := newStream(in.R, report.AddBytes)
 	lr := jsonlLines{cfg: p.cfg, rel: p.file.Rel, path: p.file.Path, report: report}
 	maxLine := p.cfg.MaxLineMB << 20

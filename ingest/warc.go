@@ -138,6 +138,10 @@ func (p *warcPart) Read(ctx context.Context, emit func(*flow.Record) error, repo
 		return err
 	}
 	defer in.Close()
+	return p.read(ctx, in, emit, report)
+}
+
+func (p *warcPart) read(ctx context.Context, in *openedInput, emit func(*flow.Record) error, report *flow.SourceReport) error {
 	s := newStream(in.R, report.AddBytes)
 	sc := newWARCScanner(s, p.file.Path, int64(p.src.cfg.MaxRecordMB)<<20, p.wants, report.Problem)
 
@@ -162,7 +166,7 @@ func (p *warcPart) Read(ctx context.Context, emit func(*flow.Record) error, repo
 	if p.src.cfg.Extractor == extractTrafilatura && (p.src.types[recordResponse] || p.src.types[recordResource]) {
 		workers = p.src.workers
 	}
-	err = orderedMap(ctx, workers, next, convert, out)
+	err := orderedMap(ctx, workers, next, convert, out)
 	if s.total == 0 && err == nil {
 		report.Problem("empty_file", p.file.Path, errors.New("no WARC records"))
 	}
@@ -176,17 +180,17 @@ func (p *warcPart) wants(h *warcHeader) bool {
 // toRecord turns a WARC record into a document, or counts why not.
 func (p *warcPart) toRecord(rec *warcRecord, report *flow.SourceReport) *flow.Record {
 	h := &rec.Header
-	where := fmt.Sprintf("%s record %d (%s)", p.file.Path, rec.Index, h.Get("WARC-Record-ID"))
+	problem := recordProblems{report: report, file: p.file.Path, index: rec.Index, id: h.Get("WARC-Record-ID")}.add
 	r := &flow.Record{
 		ID:     h.Get("WARC-Record-ID"),
 		URL:    strings.TrimSuffix(strings.TrimPrefix(h.Get("WARC-Target-URI"), "<"), ">"), // wget writes <uri>
 		Source: p.file.Rel,
 	}
 	if r.ID == "" {
-		report.Problem("missing_record_id", where, errors.New("no WARC-Record-ID; the id is file:record number"))
+		problem("missing_record_id", errors.New("no WARC-Record-ID; the id is file:record number"))
 		r.ID = fmt.Sprintf("%s:%d", p.file.Rel, rec.Index)
 	}
-	r.Timestamp = warcDate(h.Get("WARC-Date"), where, report)
+	r.Timestamp = warcDate(h.Get("WARC-Date"), problem)
 	warcType := strings.ToLower(h.Get("WARC-Type"))
 	r.SetMeta(MetaWARCType, warcType)
 	if lang := h.Get("WARC-Identified-Content-Language"); lang != "" {
@@ -195,38 +199,38 @@ func (p *warcPart) toRecord(rec *warcRecord, report *flow.SourceReport) *flow.Re
 
 	switch warcType {
 	case recordConversion:
-		r.Text = validText(rec.Block, where, report)
+		r.Text = validText(rec.Block, problem)
 		return r
 	case recordResponse:
-		return p.responseText(r, rec, where, report)
+		return p.responseText(r, rec, problem)
 	default: // resource
-		return p.resourceText(r, rec, where, report)
+		return p.resourceText(r, rec, problem)
 	}
 }
 
-func (p *warcPart) responseText(r *flow.Record, rec *warcRecord, where string, report *flow.SourceReport) *flow.Record {
+func (p *warcPart) responseText(r *flow.Record, rec *warcRecord, problem func(kind string, err error)) *flow.Record {
 	ct := mediaType(rec.Header.Get("Content-Type"))
 	if ct != "" && ct != "application/http" {
 		// dns: records and the like are responses too, but not HTTP.
-		report.Problem("skipped_not_http", where, fmt.Errorf("record Content-Type %q", ct))
+		problem("skipped_not_http", fmt.Errorf("record Content-Type %q", ct))
 		return nil
 	}
 	resp, err := parseHTTPResponse(rec.Block)
 	if err != nil {
-		report.Problem("bad_http_response", where, err)
+		problem("bad_http_response", err)
 		return nil
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		report.Problem("skipped_http_status", where, fmt.Errorf("HTTP status %d", resp.Status))
+		problem("skipped_http_status", fmt.Errorf("HTTP status %d", resp.Status))
 		return nil
 	}
 	body, bodyProblem, err := decodeBody(resp, int64(p.src.cfg.MaxRecordMB)<<20)
 	if err != nil {
-		report.Problem("bad_http_body", where, err)
+		problem("bad_http_body", err)
 		return nil
 	}
 	if bodyProblem != "" {
-		report.Problem(bodyProblem, where, errors.New("kept the part of the body that decoded"))
+		problem(bodyProblem, errors.New("kept the part of the body that decoded"))
 	}
 	declared := resp.Header.Get("Content-Type")
 	// Common Crawl's own detection beats what servers declare.
@@ -238,42 +242,42 @@ func (p *warcPart) responseText(r *flow.Record, rec *warcRecord, where string, r
 		mt = mediaType(http.DetectContentType(body))
 	}
 	if !isHTMLType(mt) {
-		report.Problem("skipped_not_html", where, fmt.Errorf("payload is %s", mt))
+		problem("skipped_not_html", fmt.Errorf("payload is %s", mt))
 		return nil
 	}
-	return p.htmlRecord(r, body, declared, mt, where, report)
+	return p.htmlRecord(r, body, declared, mt, problem)
 }
 
-func (p *warcPart) resourceText(r *flow.Record, rec *warcRecord, where string, report *flow.SourceReport) *flow.Record {
+func (p *warcPart) resourceText(r *flow.Record, rec *warcRecord, problem func(kind string, err error)) *flow.Record {
 	declared := rec.Header.Get("Content-Type")
 	mt := mediaType(declared)
 	switch {
 	case isHTMLType(mt):
-		return p.htmlRecord(r, rec.Block, declared, mt, where, report)
+		return p.htmlRecord(r, rec.Block, declared, mt, problem)
 	case mt == "text/plain":
 		d := decodeHTML(rec.Block, declared) // same charset rules, no markup involved
 		if d.InvalidUTF8 {
-			report.Problem("invalid_utf8", where, errors.New("repaired with U+FFFD"))
+			problem("invalid_utf8", errors.New("repaired with U+FFFD"))
 		}
 		r.Text = string(d.HTML)
 		r.SetMeta(MetaContentType, mt)
 		return r
 	}
-	report.Problem("skipped_not_text", where, fmt.Errorf("resource is %q", mt))
+	problem("skipped_not_text", fmt.Errorf("resource is %q", mt))
 	return nil
 }
 
-func (p *warcPart) htmlRecord(r *flow.Record, body []byte, contentType, mt, where string, report *flow.SourceReport) *flow.Record {
+func (p *warcPart) htmlRecord(r *flow.Record, body []byte, contentType, mt string, problem func(kind string, err error)) *flow.Record {
 	page := decodeHTML(body, contentType)
 	if page.InvalidUTF8 {
-		report.Problem("invalid_utf8", where, errors.New("repaired with U+FFFD"))
+		problem("invalid_utf8", errors.New("repaired with U+FFFD"))
 	}
 	text, err := p.src.html.text(page.HTML, r.URL)
 	if err != nil {
 		if errors.Is(err, errNoMainText) {
-			report.Problem("skipped_no_text", where, err)
+			problem("skipped_no_text", err)
 		} else {
-			report.Problem("extract_failed", where, err)
+			problem("extract_failed", err)
 		}
 		return nil
 	}
@@ -283,12 +287,25 @@ func (p *warcPart) htmlRecord(r *flow.Record, body []byte, contentType, mt, wher
 	return r
 }
 
+// recordProblems reports problems with one record, naming it as
+// "FILE record N (ID)"; the name is only built when there is a problem.
+type recordProblems struct {
+	report *flow.SourceReport
+	file   string
+	index  int
+	id     string
+}
+
+func (rp recordProblems) add(kind string, err error) {
+	rp.report.Problem(kind, fmt.Sprintf("%s record %d (%s)", rp.file, rp.index, rp.id), err)
+}
+
 // warcDate normalises WARC-Date to RFC 3339 in UTC ("2024-05-18T01:58:10Z"),
 // the form C4 and FineWeb write. A date that does not parse is kept as
 // written and counted.
-func warcDate(v, where string, report *flow.SourceReport) string {
+func warcDate(v string, problem func(kind string, err error)) string {
 	if v == "" {
-		report.Problem("bad_date", where, errors.New("no WARC-Date"))
+		problem("bad_date", errors.New("no WARC-Date"))
 		return ""
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "20060102150405"} {
@@ -296,16 +313,16 @@ func warcDate(v, where string, report *flow.SourceReport) string {
 			return t.UTC().Format(time.RFC3339Nano)
 		}
 	}
-	report.Problem("bad_date", where, fmt.Errorf("WARC-Date %q is not an ISO 8601 date", v))
+	problem("bad_date", fmt.Errorf("WARC-Date %q is not an ISO 8601 date", v))
 	return v
 }
 
 // validText returns b as a string, repairing invalid UTF-8 with U+FFFD and
 // counting it.
-func validText(b []byte, where string, report *flow.SourceReport) string {
+func validText(b []byte, problem func(kind string, err error)) string {
 	if utf8.Valid(b) {
 		return string(b)
 	}
-	report.Problem("invalid_utf8", where, errors.New("repaired with U+FFFD"))
+	problem("invalid_utf8", errors.New("repaired with U+FFFD"))
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }

@@ -322,7 +322,8 @@ func TestWARCDate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		report := flow.NewSourceReport("t", nil)
-		if got := warcDate(tt.in, "x", report); got != tt.want {
+		problem := recordProblems{report: report, file: "x"}.add
+		if got := warcDate(tt.in, problem); got != tt.want {
 			t.Errorf("warcDate(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 		kinds := report.ProblemKinds()
