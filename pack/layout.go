@@ -142,7 +142,10 @@ func (c Column) ArrowType() arrow.DataType {
 func (l *Layout) Schema() *arrow.Schema {
 	fields := make([]arrow.Field, len(l.Columns))
 	for i, c := range l.Columns {
-		fields[i] = arrow.Field{Name: c.Name, Type: c.ArrowType(), Nullable: false}
+		// Columns are never null, but Hugging Face datasets uses the
+		// "huggingface" features only when they produce exactly the file's
+		// fields, and the fields it produces are nullable.
+		fields[i] = arrow.Field{Name: c.Name, Type: c.ArrowType(), Nullable: true}
 	}
 	md := make(map[string]string, len(l.Metadata)+1)
 	for k, v := range l.Metadata {
