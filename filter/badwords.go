@@ -28,8 +28,12 @@ import (
 // The whole list is one Aho–Corasick automaton; every occurrence it reports
 // is checked for word boundaries until one stands alone.
 
-// BadWordsReject is the badwords stage's rejection reason.
-const BadWordsReject = "badwords"
+// BadWordsReject is the badwords stage's rejection reason; the word found is
+// written to the record's metadata under BadWordMetaKey.
+const (
+	BadWordsReject = "badwords"
+	BadWordMetaKey = "badword"
+)
 
 // badWordsSubstringLanguages are matched without word boundaries (TFDS).
 var badWordsSubstringLanguages = []string{"ja", "th", "zh"}
@@ -40,9 +44,10 @@ var badWordsAllowlist = map[string][]string{"ja": {"sm", "グロ", "女の子"},
 
 // BadWordsConfig is the badwords stage's YAML configuration.
 type BadWordsConfig struct {
-	List         string  `yaml:"list" required:"true" path:"input" help:"LDNOOBW word list, one entry per line (C4: en.c4-25e679f0 for English)"`
-	Language     string  `yaml:"language" help:"language of the list: zh, ja and th match substrings, others whole words; records labelled (lang) with another language pass untouched"`
-	KeepFraction float64 `yaml:"keep_fraction" help:"fraction of pages with bad words kept anyway, chosen by a hash of the URL so runs agree (0: drop all)"`
+	List         string   `yaml:"list" required:"true" path:"input" help:"LDNOOBW word list, one entry per line (C4: en.c4-25e679f0 for English)"`
+	Language     string   `yaml:"language" help:"language of the list: zh, ja and th match substrings, others whole words; records labelled (lang) with another language pass untouched"`
+	KeepFraction float64  `yaml:"keep_fraction" help:"fraction of pages with bad words kept anyway, chosen by a hash of the URL so runs agree (0: drop all)"`
+	Allow        []string `yaml:"allow" help:"entries of the list to ignore, added to TFDS's allowlist (zh: 性; ja: sm, グロ, 女の子)"`
 }
 
 // DefaultBadWordsConfig drops every page with a bad word.
@@ -85,7 +90,7 @@ func NewBadWords(cfg BadWordsConfig, counters *flow.Counters) (*BadWords, error)
 	if err != nil {
 		return nil, &flow.FieldError{Field: "list", Err: err}
 	}
-	words, err := parseBadWords(data, badWordsAllowlist[cfg.Language])
+	words, err := parseBadWords(data, append(slices.Clone(badWordsAllowlist[cfg.Language]), cfg.Allow...))
 	if err != nil {
 		return nil, &flow.FieldError{Field: "list", Err: fmt.Errorf("%s: %w", cfg.List, err)}
 	}
@@ -168,9 +173,13 @@ func (b *BadWords) Process(r *flow.Record) string {
 		b.count("passed_other_language")
 		return ""
 	}
-	if _, found := b.Find(r.Text); !found {
+	word, found := b.Find(r.Text)
+	if !found {
 		return ""
 	}
+	// The word goes with the record (into the rejects file), so a reviewer
+	// sees why a page was dropped.
+	r.SetMeta(BadWordMetaKey, word)
 	if b.keepFraction > 0 && keptByHash(r, b.keepFraction) {
 		b.count("kept_with_badwords")
 		return ""

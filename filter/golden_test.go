@@ -1,0 +1,269 @@
+package filter
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// The golden files hold what the filters decide on real pages: every
+// Common Crawl record in the bundled samples that carries text (the WET file
+// and the CCNet-processed CC pages from Dolma) through the c4-en chain, and
+// Chinese Wikipedia articles through the c4-zh chain; plus the Gopher and
+// FineWeb decisions on every page. `go test ./filter -run Golden -update`
+// rewrites them; review the diff before committing.
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+type goldenPage struct {
+	id, url, text string
+}
+
+func readJSONLPages(t *testing.T, path, urlField string) []goldenPage {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var pages []goldenPage
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		var row map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		p := goldenPage{id: fmt.Sprint(row["id"]), text: fmt.Sprint(row["text"])}
+		if urlField == "url" {
+			p.url, _ = row["url"].(string)
+		} else if meta, ok := row["metadata"].(map[string]any); ok {
+			p.url, _ = meta["url"].(string)
+		}
+		pages = append(pages, p)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return pages
+}
+
+// readWETPages takes the conversion records of a WET file: the minimum of
+// WARC parsing a test needs (the ingest package does it properly).
+func readWETPages(t *testing.T, path string) []goldenPage {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages []goldenPage
+	for len(data) > 0 {
+		head, rest, ok := bytes.Cut(data, []byte("\r\n\r\n"))
+		if !ok {
+			break
+		}
+		fields := map[string]string{}
+		for _, line := range strings.Split(string(head), "\r\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok {
+				fields[k] = strings.TrimSpace(v)
+			}
+		}
+		n, err := strconv.Atoi(fields["Content-Length"])
+		if err != nil || n > len(rest) {
+			t.Fatalf("%s: bad record header %q", path, head)
+		}
+		if fields["WARC-Type"] == "conversion" {
+			pages = append(pages, goldenPage{id: fields["WARC-Record-ID"], url: fields["WARC-Target-URI"], text: string(rest[:n])})
+		}
+		data = bytes.TrimLeft(rest[n:], "\r\n")
+	}
+	return pages
+}
+
+// goldenChain is a c4 → lang → badwords chain as the pipelines build it.
+type goldenChain struct {
+	c4       *C4
+	lang     *Lang
+	badwords *BadWords
+}
+
+func newGoldenChain(t *testing.T, language, list string) goldenChain {
+	t.Helper()
+	c4cfg := DefaultC4Config()
+	c4cfg.Language = language
+	c4, err := NewC4(c4cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	langCfg := DefaultLangConfig()
+	langCfg.Languages = []string{language}
+	lang, err := NewLang(langCfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw, err := NewBadWords(BadWordsConfig{List: list, Language: language}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return goldenChain{c4, lang, bw}
+}
+
+// run applies the chain to one page and describes the outcome.
+func (g goldenChain) run(p goldenPage) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s %s\n", p.id, p.url)
+	r := &flow.Record{ID: p.id, URL: p.url, Text: p.text}
+	verdict := func(stage, reason string) string {
+		b.WriteString("result: rejected by " + stage + ": " + reason)
+		if w, ok := r.Meta["badword"]; ok {
+			fmt.Fprintf(&b, " (%q)", w)
+		}
+		b.WriteString("\n")
+		return b.String()
+	}
+	if reason := g.c4.Process(r); reason != "" {
+		return verdict("c4", reason)
+	}
+	reason := g.lang.Process(r)
+	if code, ok := r.Meta[LangMetaKey]; ok {
+		fmt.Fprintf(&b, "lang: %v %v\n", code, r.Meta[LangScoreMetaKey])
+	}
+	if reason != "" {
+		return verdict("lang", reason)
+	}
+	if reason := g.badwords.Process(r); reason != "" {
+		return verdict("badwords", reason)
+	}
+	b.WriteString("result: kept\n")
+	b.WriteString(r.Text)
+	b.WriteString("\n")
+	return b.String()
+}
+
+func compareGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) || i < len(wl); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs at line %d:\n got: %q\nwant: %q\n(run with -update and review the diff)", path, i+1, g, w)
+			}
+		}
+	}
+}
+
+func englishGoldenPages(t *testing.T) []goldenPage {
+	pages := readWETPages(t, "../testdata/warc/whirlwind.warc.wet.gz")
+	for _, f := range []string{"dolma-cc_en_head-0091.jsonl", "dolma-cc_en_head-0174.jsonl"} {
+		pages = append(pages, readJSONLPages(t, "../testdata/text/"+f, "metadata.url")...)
+	}
+	return pages
+}
+
+func chineseGoldenPages(t *testing.T) []goldenPage {
+	return readJSONLPages(t, "../testdata/zhwiki/zhwiki-AA-wiki_00-articles.jsonl", "url")
+}
+
+func TestGoldenC4English(t *testing.T) {
+	chain := newGoldenChain(t, "en", "../testdata/badwords/en.c4-25e679f0")
+	var out strings.Builder
+	out.WriteString("# c4 → lang [en] 0.99 → badwords en.c4-25e679f0 over real Common Crawl pages\n")
+	pages := englishGoldenPages(t)
+	if len(pages) != 21 {
+		t.Fatalf("%d pages, want 21 (1 WET + 20 Dolma CC)", len(pages))
+	}
+	for _, p := range pages {
+		out.WriteString(chain.run(p))
+	}
+	compareGolden(t, "c4-en.txt", out.String())
+}
+
+func TestGoldenC4Chinese(t *testing.T) {
+	chain := newGoldenChain(t, "zh", "../testdata/badwords/zh")
+	var out strings.Builder
+	out.WriteString("# c4 (zh) → lang [zh] 0.99 → badwords zh over Chinese Wikipedia articles\n")
+	pages := chineseGoldenPages(t)
+	if len(pages) < 8 {
+		t.Fatalf("%d pages", len(pages))
+	}
+	for _, p := range pages {
+		out.WriteString(chain.run(p))
+	}
+	compareGolden(t, "c4-zh.txt", out.String())
+}
+
+// TestGoldenQuality records the Gopher and FineWeb decisions on every page,
+// raw and after c4.
+func TestGoldenQuality(t *testing.T) {
+	gq, _ := NewGopherQuality(DefaultGopherQualityConfig())
+	gr, _ := NewGopherRepetition(DefaultGopherRepetitionConfig())
+	fw, _ := NewFineWebQuality(DefaultFineWebQualityConfig())
+	c4, _ := NewC4(DefaultC4Config(), nil)
+	decide := func(text string, chinese bool) string {
+		or := func(s string) string {
+			if s == "" {
+				return "kept"
+			}
+			return s
+		}
+		return fmt.Sprintf("gopher_quality=%s gopher_repetition=%s fineweb_quality=%s",
+			or(gq.Check(text, chinese)), or(gr.Check(text, chinese)), or(fw.Check(text, chinese)))
+	}
+	var out strings.Builder
+	out.WriteString("# gopher_quality, gopher_repetition, fineweb_quality on each page as is, and on its c4-cleaned text\n")
+	for _, set := range []struct {
+		chinese bool
+		pages   []goldenPage
+	}{{false, englishGoldenPages(t)}, {true, chineseGoldenPages(t)}} {
+		for _, p := range set.pages {
+			fmt.Fprintf(&out, "### %s %s\nraw: %s\n", p.id, p.url, decide(p.text, set.chinese))
+			if cleaned, reason := c4.Clean(p.text, set.chinese); reason == "" {
+				fmt.Fprintf(&out, "c4:  %s\n", decide(cleaned, set.chinese))
+			} else {
+				fmt.Fprintf(&out, "c4:  rejected (%s)\n", reason)
+			}
+		}
+	}
+	compareGolden(t, "quality.txt", out.String())
+}
