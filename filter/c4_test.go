@@ -283,3 +283,31 @@ func TestC4Registered(t *testing.T) {
 		t.Fatalf("built %T", st)
 	}
 }
+
+// FuzzC4Clean: any text, English or Chinese rules, never panics, gives the
+// same answer twice, and keeps only lines that end with an end mark.
+func FuzzC4Clean(f *testing.F) {
+	f.Add("This is the first real sentence here. And a second one follows it. A third one ends the page.", false)
+	f.Add("数学是一门学科。它研究数量。它也研究结构。\n首页 | 新闻", true)
+	f.Add("\x1c\u2028[1][edit]{...}\r\n\"a\" b c d e!", false)
+	c, _ := newTestC4(f, DefaultC4Config())
+	f.Fuzz(func(t *testing.T, text string, chinese bool) {
+		got, reason := c.Clean(text, chinese)
+		again, reason2 := c.Clean(text, chinese)
+		if got != again || reason != reason2 {
+			t.Fatal("not deterministic")
+		}
+		if reason != "" {
+			return
+		}
+		marks := c.endMarks
+		if chinese {
+			marks = c.zhEndMarks
+		}
+		for _, line := range strings.Split(got, "\n") {
+			if !endsWithAny(line, marks) {
+				t.Fatalf("kept line without an end mark: %q", line)
+			}
+		}
+	})
+}
