@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/corpusflow/corpusflow/flow"
@@ -347,6 +348,51 @@ func TestEmptyAndNonWARCFiles(t *testing.T) {
 		for k, v := range tt.want {
 			if probs[k] != v {
 				t.Errorf("%s: problems %v, want %v", tt.name, probs, tt.want)
+			}
+		}
+	}
+}
+
+func conversionRecord(id, text string) string {
+	return fmt.Sprintf("WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Record-ID: <%s>\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"+
+		"WARC-Target-URI: http://x.test/%s\r\nContent-Length: %d\r\n\r\n%s\r\n\r\n", id, id, len(text), text)
+}
+
+func TestRecordsOverLimits(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", (2<<20)/16) // 2 MiB, over a 1 MiB limit
+	hugeHeader := "WARC/1.0\r\nWARC-Type: conversion\r\nX-Junk: " + strings.Repeat("j", 2<<20) + "\r\nContent-Length: 3\r\n\r\nabc\r\n\r\n"
+	manyFields := "WARC/1.0\r\nWARC-Type: conversion\r\n" + strings.Repeat("X-Field: 0123456789012345678901234567890123456789\r\n", 30000) + "Content-Length: 3\r\n\r\nabc\r\n\r\n"
+	tests := []struct {
+		name   string
+		middle string
+		kind   string
+	}{
+		{"block over max_record_mb", conversionRecord("big", big), "record_too_large"},
+		{"header line over 64 KiB", hugeHeader, "bad_header"},
+		{"header over 1 MiB", manyFields, "bad_header"},
+	}
+	for _, tt := range tests {
+		for _, compress := range []bool{false, true} {
+			data := []byte(conversionRecord("a", "first") + tt.middle + conversionRecord("b", "last"))
+			name := "limits.warc"
+			if compress {
+				data, _ = gzipMembersOf(t, [][]byte{[]byte(conversionRecord("a", "first")), []byte(tt.middle), []byte(conversionRecord("b", "last"))})
+				name += ".gz"
+			}
+			path := filepath.Join(t.TempDir(), name)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultWARCConfig()
+			cfg.Path, cfg.MaxRecordMB = path, 1
+			src, err := NewWARCSource(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, report := readAllParts(t, src)
+			got := problems(report)
+			if len(recs) != 2 || recs[0].Text != "first" || recs[1].Text != "last" || got[tt.kind] != 1 || len(got) != 1 {
+				t.Errorf("%s (%s): %d records, problems %v", tt.name, name, len(recs), got)
 			}
 		}
 	}
