@@ -64,31 +64,49 @@ func TestArrowJSReadsEveryFormatAndCodec(t *testing.T) {
 				t.Run(mode+"/"+format+"/"+codec, func(t *testing.T) {
 					dir := t.TempDir()
 					m := writeAll(t, WriterOptions{Dir: dir, Format: format, Compression: codec, BatchRows: 16, MaxRows: 40}, recs)
-					rep := arrowJS(t, dir)
-					if rep.Rows != m.Rows || len(rep.Shards) != len(m.Shards) {
-						t.Fatalf("Arrow JS: %d rows in %d shards; manifest: %d in %d", rep.Rows, len(rep.Shards), m.Rows, len(m.Shards))
-					}
+					rep := compareWithArrowJS(t, dir)
 					if rep.Metadata[MetaVocabSHA256] != s.Layout().Metadata[MetaVocabSHA256] || rep.Metadata[MetaHuggingFace] == "" {
 						t.Fatalf("Arrow JS sees metadata %v", rep.Metadata)
 					}
 					if want := len(s.Layout().Columns); len(rep.Schema) != want || rep.Schema[2].Type != "FixedSizeList[64]<Int32>" {
 						t.Fatalf("Arrow JS schema %+v", rep.Schema)
 					}
-					// The Go reader, shard by shard: same ids, same first row.
-					goRows := readAll(t, dir, ReaderOptions{})
-					row := 0
-					for i, sh := range rep.Shards {
-						var want []string
-						for k := 0; k < len(sh.IDs); k++ {
-							want = append(want, goRows[row+k].ID)
-						}
-						if !slices.Equal(sh.IDs, want) || !slices.Equal(sh.FirstInputIDs, goRows[row].InputIDs) {
-							t.Fatalf("shard %d: Arrow JS ids %v first row %v; Go %v %v", i, sh.IDs, sh.FirstInputIDs, want, goRows[row].InputIDs)
-						}
-						row += int(m.Shards[i].Rows)
+					if rep.Rows != m.Rows {
+						t.Fatalf("Arrow JS: %d rows; manifest: %d", rep.Rows, m.Rows)
 					}
 				})
 			}
 		}
 	}
+}
+
+// compareWithArrowJS reads dir with Arrow JS and with the Go reader and
+// checks that they agree: rows per shard, the first ids of every shard and
+// every shard's first input_ids.
+func compareWithArrowJS(t *testing.T, dir string) arrowJSReport {
+	t.Helper()
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := arrowJS(t, dir)
+	if rep.Rows != m.Rows || len(rep.Shards) != len(m.Shards) {
+		t.Fatalf("Arrow JS: %d rows in %d shards; manifest: %d in %d", rep.Rows, len(rep.Shards), m.Rows, len(m.Shards))
+	}
+	goRows := readAll(t, dir, ReaderOptions{})
+	row := 0
+	for i, sh := range rep.Shards {
+		if sh.Rows != m.Shards[i].Rows {
+			t.Fatalf("%s: Arrow JS reads %d rows, manifest says %d", sh.File, sh.Rows, m.Shards[i].Rows)
+		}
+		var want []string
+		for k := 0; k < len(sh.IDs); k++ {
+			want = append(want, goRows[row+k].ID)
+		}
+		if len(want) == 0 || !slices.Equal(sh.IDs, want) || !slices.Equal(sh.FirstInputIDs, goRows[row].InputIDs) {
+			t.Fatalf("shard %d: Arrow JS ids %v first row %v; Go %v %v", i, sh.IDs, sh.FirstInputIDs, want, goRows[row].InputIDs)
+		}
+		row += int(m.Shards[i].Rows)
+	}
+	return rep
 }
