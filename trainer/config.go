@@ -96,9 +96,18 @@ func ReadHFConfig(path string) (ModelConfig, error) {
 	if err != nil {
 		return ModelConfig{}, err
 	}
+	c, err := ParseHFConfig(b)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseHFConfig decodes and validates the bytes of a BERT config.json.
+func ParseHFConfig(b []byte) (ModelConfig, error) {
 	var c ModelConfig
 	if err := json.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+		return c, err
 	}
 	var extra struct {
 		NSP           *bool    `json:"corpusflow_nsp"`
@@ -112,10 +121,7 @@ func ReadHFConfig(path string) (ModelConfig, error) {
 			c.NSP = c.NSP || a == "BertForPreTraining"
 		}
 	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return c, c.Validate()
 }
 
 // writeFileAtomic writes to a temporary name and renames, so a reader never

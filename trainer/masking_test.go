@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"context"
 	"math"
 	"slices"
 	"testing"
@@ -179,5 +180,19 @@ func TestReadBERTVocab(t *testing.T) {
 	}
 	if !v.Continuation[2015] && !v.Special[1] {
 		t.Fatalf("##s (2015) is not a continuation or [unused0] (1) not special")
+	}
+}
+
+func TestBaseline(t *testing.T) {
+	v := testVocab(t)
+	// Tokens 6,6,6,7 plus specials: p = (3/4, 1/4).
+	src := &SliceSource{Examples: []Example{{InputIDs: []int32{v.CLS, 6, 6, v.SEP, v.PAD}}, {InputIDs: []int32{v.CLS, 6, 7, v.SEP}}}}
+	b, err := ComputeBaseline(context.Background(), src, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := -(0.75*math.Log(0.75) + 0.25*math.Log(0.25))
+	if b.Tokens != 4 || b.MajorityToken != 6 || b.MajorityAccuracy != 0.75 || math.Abs(b.UnigramEntropy-want) > 1e-12 {
+		t.Fatalf("%+v, want entropy %g", b, want)
 	}
 }

@@ -171,6 +171,15 @@ func TrainOnShards(ctx context.Context, cfg Config, opts RunOptions) (*Summary, 
 	if err != nil {
 		return nil, err
 	}
+	if !opts.Follow {
+		// One pass over finished shards gives the numbers the losses are
+		// read against; a followed directory is not finished yet.
+		b, err := ComputeBaseline(ctx, src, vocab.Vocab)
+		if err != nil {
+			return nil, err
+		}
+		t.Baseline = &b
+	}
 	if opts.Logger != nil {
 		opts.Logger.Info("training", "shards", opts.Shards, "mode", info.Mode, "vocab", vocab.Size,
 			"parameters", t.Model().NumParams(), "blas", BLASName(), "output", opts.Output)

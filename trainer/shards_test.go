@@ -1,70 +1,93 @@
-package trainer_test
+package trainer
 
 import (
+	"bufio"
 	"context"
-	"fmt"
+	"encoding/json"
 	"os"
 	"path/filepath"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/corpusflow/corpusflow/flow"
 	"github.com/corpusflow/corpusflow/pack"
-	"github.com/corpusflow/corpusflow/pipelines"
-	"github.com/corpusflow/corpusflow/trainer"
+	"github.com/corpusflow/corpusflow/tokenize"
 )
 
-// These tests run the real pipeline (text → WordPiece → mlm packing → Arrow
-// shards) on bundled WikiText and train on its shards, finished or still
-// being written.
+// These tests make real shards from bundled WikiText with corpusflow's own
+// WordPiece tokenizer, pack stage and shard writer, and train on them,
+// finished or while they are still being written.
 
-const testVocab = "testdata/bert-base-uncased-vocab.txt"
+const testVocabPath = "testdata/bert-base-uncased-vocab.txt"
 
-func pipelineYAML(t *testing.T, out string, extra string) string {
+// writeShards packs the WikiText sample into dir (mode mlm or nsp, 64-token
+// examples, 24 rows a shard) and returns the number of examples. pause, when
+// set, is called after every record written (to slow the writer down).
+func writeShards(t testing.TB, dir, mode string, pause func()) int64 {
 	t.Helper()
-	text, _ := filepath.Abs("../testdata/text/wikitext-2-test-head.txt")
-	vocab, _ := filepath.Abs(testVocab)
-	y := fmt.Sprintf(`name: trainer-shards
-output: %s
-sources:
-  - type: text
-    path: %s
-    split: blank_line
-stages:
-  - use: tokenize
-    vocab: %s
-  - use: pack
-    vocab: %s
-    mode: mlm
-    seq_len: 64
-sinks:
-  - type: arrow
-    path: shards
-    batch_rows: 8
-    max_rows: 24
-%s`, out, text, vocab, vocab, extra)
-	path := filepath.Join(t.TempDir(), "pipeline.yaml")
-	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+	tok, err := tokenize.Load(testVocabPath)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return path
-}
-
-func runPipeline(t *testing.T, ctx context.Context, p *pipelines.Pipeline, out string) {
-	t.Helper()
-	built, err := p.Build(pipelines.BuildOptions{Output: out, Workers: 2})
+	cfg := pack.DefaultConfig()
+	cfg.Vocab, cfg.Mode, cfg.SeqLen = testVocabPath, mode, 64
+	st, err := pack.New(&cfg, &flow.Env{})
 	if err != nil {
-		t.Error(err)
-		return
+		t.Fatal(err)
 	}
-	if _, err := flow.Run(ctx, built.Plan); err != nil {
-		t.Error(err)
+	w, err := pack.NewShardWriter(pack.WriterOptions{Dir: dir, BatchRows: 8, MaxRows: 24})
+	if err != nil {
+		t.Fatal(err)
 	}
+	f, err := os.Open("../testdata/text/wikitext-2-test-head.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows int64
+	emit := func(r *flow.Record) {
+		if err := w.Write(r); err != nil {
+			t.Error(err)
+		}
+		rows++
+		if pause != nil {
+			pause()
+		}
+	}
+	sc := bufio.NewScanner(f)
+	var doc strings.Builder
+	n := 0
+	flush := func() {
+		if strings.TrimSpace(doc.String()) == "" {
+			return
+		}
+		n++
+		r := &flow.Record{ID: "doc" + string(rune('a'+n%26)), Text: doc.String()}
+		r.Tokens = tok.Encode(r.Text, nil)
+		st.ProcessEmit(r, emit)
+		doc.Reset()
+	}
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "" {
+			flush()
+			continue
+		}
+		doc.WriteString(sc.Text())
+		doc.WriteByte('\n')
+	}
+	flush()
+	if err := st.Flush(emit); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
-func smallConfig(steps int) trainer.Config {
-	cfg := trainer.DefaultConfig(0, steps)
+func smallShardConfig(steps int) Config {
+	cfg := DefaultConfig(0, steps)
 	cfg.Model.HiddenSize, cfg.Model.NumHeads, cfg.Model.IntermediateSize = 32, 2, 64
 	cfg.BatchSize = 8
 	cfg.EvalExamples = 8
@@ -74,96 +97,136 @@ func smallConfig(steps int) trainer.Config {
 }
 
 func TestTrainOnFinishedShards(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shards")
+	rows := writeShards(t, dir, "mlm", nil)
+	m, err := pack.ReadManifest(dir)
+	if err != nil || !m.Complete || len(m.Shards) < 3 || m.Rows != rows {
+		t.Fatalf("shards: %+v %v", m, err)
+	}
 	out := t.TempDir()
-	p, err := pipelines.Load(pipelineYAML(t, out, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	runPipeline(t, context.Background(), p, out)
-	m, err := pack.ReadManifest(filepath.Join(out, "shards"))
-	if err != nil || !m.Complete || len(m.Shards) < 3 {
-		t.Fatalf("pipeline made no multi-shard output: %+v %v", m, err)
-	}
-	sum, err := trainer.TrainOnShards(context.Background(), smallConfig(10), trainer.RunOptions{
-		Shards: filepath.Join(out, "shards"), Output: filepath.Join(out, "train"), Vocab: testVocab})
+	sum, err := TrainOnShards(context.Background(), smallShardConfig(10), RunOptions{Shards: dir, Output: out, Vocab: testVocabPath})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sum.Steps != 10 || sum.Examples != 80 || sum.EvalTokens() == 0 || sum.FinalLoss >= sum.FirstLoss {
 		t.Fatalf("summary %+v", sum)
 	}
+	if b := sum.Baseline; b == nil || b.Tokens == 0 || b.UnigramEntropy < 3 || b.MajorityAccuracy <= 0 {
+		t.Fatalf("baseline %+v", sum.Baseline)
+	}
+	// The data position in the checkpoint is a pack position.
+	st, err := readState(sum.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pos pack.Position
+	if err := json.Unmarshal(st.Position, &pos); err != nil || (pos.Shard == 0 && pos.Row == 0) {
+		t.Fatalf("data position %s (%v)", st.Position, err)
+	}
 	// Without the vocabulary file the shards' metadata is enough.
-	sum2, err := trainer.TrainOnShards(context.Background(), smallConfig(3), trainer.RunOptions{
-		Shards: filepath.Join(out, "shards"), Output: filepath.Join(out, "train2")})
+	sum2, err := TrainOnShards(context.Background(), smallShardConfig(3), RunOptions{Shards: dir, Output: t.TempDir()})
 	if err != nil || sum2.Steps != 3 {
 		t.Fatalf("training from metadata only: %+v %v", sum2, err)
 	}
-	// Shards of another vocabulary are refused.
+	// A vocabulary other than the shards' is refused.
 	other := filepath.Join(t.TempDir(), "vocab.txt")
-	b, _ := os.ReadFile(testVocab)
+	b, _ := os.ReadFile(testVocabPath)
 	os.WriteFile(other, append(b[:len(b)-1:len(b)-1], []byte("x\n")...), 0o644)
-	if _, err := trainer.TrainOnShards(context.Background(), smallConfig(1), trainer.RunOptions{
-		Shards: filepath.Join(out, "shards"), Output: filepath.Join(out, "train3"), Vocab: other}); err == nil {
+	if _, err := TrainOnShards(context.Background(), smallShardConfig(1), RunOptions{Shards: dir, Output: t.TempDir(), Vocab: other}); err == nil {
 		t.Fatal("a different vocabulary was accepted")
 	}
 }
 
-// TestTrainSectionFollowsRunningPipeline does what `corpusflow run` does with
-// a `train:` section: the pipeline and the trainer start together, the
-// trainer follows the shard directory as shards close, and one epoch ends
-// when the manifest says the run is complete. Every example the pipeline
-// wrote is either trained on or held out.
-func TestTrainSectionFollowsRunningPipeline(t *testing.T) {
+// completeAtFirstRead wraps a source and records whether the shard
+// directory was already complete when training read its first example.
+type completeAtFirstRead struct {
+	*ShardSource
+	checked, complete bool
+}
+
+func (c *completeAtFirstRead) Open(epoch int, start json.RawMessage) (ExampleStream, error) {
+	s, err := c.ShardSource.Open(epoch, start)
+	return &firstReadStream{ExampleStream: s, src: c}, err
+}
+
+type firstReadStream struct {
+	ExampleStream
+	src *completeAtFirstRead
+}
+
+func (f *firstReadStream) Next(ctx context.Context) (Example, error) {
+	ex, err := f.ExampleStream.Next(ctx)
+	if err == nil && !f.src.checked {
+		f.src.checked = true
+		m, _ := pack.ReadManifest(f.src.Dir)
+		f.src.complete = m != nil && m.Complete
+	}
+	return ex, err
+}
+
+// TestFollowShardsWhileWritten trains on a directory that a slow writer is
+// still filling: the trainer starts before the manifest exists, reads shards
+// as they close, and ends its epoch only when the writer marks the directory
+// complete. Every example written is trained on or held out.
+func TestFollowShardsWhileWritten(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shards")
+	vocab, _ := ReadVocab(testVocabPath)
+	src := &completeAtFirstRead{ShardSource: &ShardSource{Dir: dir, Follow: true, PollInterval: 10 * time.Millisecond}}
+	cfg := smallShardConfig(1000)
+	cfg.Epochs, cfg.EvalExamples, cfg.CheckpointEvery = 1, 4, 0
+	cfg.Model.VocabSize, cfg.OutputDir = vocab.Size, t.TempDir()
+	cfg.Model.MaxPositions = 64
+	done := make(chan *Summary)
+	go func() {
+		tr, err := NewTrainer(cfg, vocab, src) // blocks until the manifest and the held-out examples exist
+		if err != nil {
+			t.Error(err)
+			done <- nil
+			return
+		}
+		sum, err := tr.Run(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		done <- sum
+	}()
+	rows := writeShards(t, dir, "mlm", func() { time.Sleep(2 * time.Millisecond) })
+	sum := <-done
+	if sum == nil {
+		t.FailNow()
+	}
+	if src.complete {
+		t.Fatal("training began only after the directory was complete: nothing was followed")
+	}
+	if sum.StoppedBy != "end of data" || sum.Examples+4 != rows {
+		t.Fatalf("trained on %d + 4 held out of %d written (stopped by %q)", sum.Examples, rows, sum.StoppedBy)
+	}
+}
+
+// TestTrainOnNSPShards: shards packed in mode nsp (segment pairs with a
+// next-sentence label) give the model BERT's NSP head; its loss and accuracy
+// are logged beside the masked-LM ones and config.json says
+// BertForPreTraining.
+func TestTrainOnNSPShards(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shards")
+	writeShards(t, dir, "nsp", nil)
 	out := t.TempDir()
-	p, err := pipelines.Load(pipelineYAML(t, out, `train:
-  layers: 1
-  hidden: 32
-  heads: 2
-  ff: 64
-  steps: 1000
-  epochs: 1
-  batch: 4
-  eval_examples: 8
-  eval_every: 0
-  checkpoint_every: 0
-`))
+	sum, err := TrainOnShards(context.Background(), smallShardConfig(4), RunOptions{Shards: dir, Output: out, Vocab: testVocabPath})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec, ok := p.Sections["train"].(*trainer.Section)
-	if !ok {
-		t.Fatalf("train: section decoded as %T", p.Sections["train"])
+	b, _ := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if sum.Steps != 4 || !strings.Contains(string(b), `"nsp_loss"`) || !strings.Contains(string(b), `"nsp_accuracy"`) {
+		t.Fatalf("no NSP metrics after %d steps:\n%s", sum.Steps, b)
 	}
-	if !sec.Follow || sec.Shards != "shards" {
-		t.Fatalf("section defaults lost: %+v", sec)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var wg sync.WaitGroup
-	var sum *trainer.Summary
-	var trainErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sum, trainErr = sec.Run(ctx, out, false, nil)
-	}()
-	time.Sleep(100 * time.Millisecond) // let the trainer wait for the manifest first
-	runPipeline(t, ctx, p, out)
-	wg.Wait()
-	if trainErr != nil {
-		t.Fatal(trainErr)
-	}
-	m, _ := pack.ReadManifest(filepath.Join(out, "shards"))
-	if sum.StoppedBy != "end of data" || sum.Examples+8 != m.Rows {
-		t.Fatalf("trained on %d examples + 8 held out, the shards hold %d (stopped by %q)", sum.Examples, m.Rows, sum.StoppedBy)
-	}
-	if _, err := os.Stat(filepath.Join(out, "train", "loss.svg")); err != nil {
-		t.Fatal(err)
+	cfg, _ := os.ReadFile(filepath.Join(sum.Checkpoint, "config.json"))
+	if !strings.Contains(string(cfg), "BertForPreTraining") {
+		t.Fatalf("config.json of an NSP model: %s", cfg)
 	}
 }
 
 func TestSectionValidation(t *testing.T) {
-	s := trainer.DefaultSection()
+	s := DefaultSection()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +234,7 @@ func TestSectionValidation(t *testing.T) {
 	if err := s.Validate(); err == nil {
 		t.Fatal("3 heads for hidden 128 accepted")
 	}
-	s = trainer.DefaultSection()
+	s = DefaultSection()
 	s.WholeWord = true
 	if err := s.Validate(); err == nil {
 		t.Fatal("whole_word without vocab accepted")

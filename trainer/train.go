@@ -94,7 +94,10 @@ type Summary struct {
 	BLAS           string  `json:"blas"`
 	StoppedBy      string  `json:"stopped_by"`
 	Data           string  `json:"data"`
-	evalTokens     int
+	// Baseline, when computed (finished shards), is the context-free
+	// reference the losses are to be read against.
+	Baseline   *Baseline `json:"baseline,omitempty"`
+	evalTokens int
 }
 
 // Trainer owns one run.
@@ -112,6 +115,8 @@ type Trainer struct {
 	heldOut   map[[2]int]bool // (shard,row) of evaluation examples
 	evalBatch []*Batch
 	metrics   *metricsWriter
+	// Baseline is copied into the summary when set.
+	Baseline *Baseline
 	// epochYield counts trainable examples read in the current epoch; an
 	// epoch with none would loop forever.
 	epochYield int
@@ -311,7 +316,7 @@ func (t *Trainer) nextBatch(ctx context.Context) (*Batch, error) {
 func (t *Trainer) Run(ctx context.Context) (*Summary, error) {
 	defer t.metrics.Close()
 	cfg := t.cfg
-	sum := &Summary{Params: t.model.NumParams(), BLAS: BLASName(), Data: t.data.Describe(), StoppedBy: "steps"}
+	sum := &Summary{Params: t.model.NumParams(), BLAS: BLASName(), Data: t.data.Describe(), StoppedBy: "steps", Baseline: t.Baseline}
 	bar := newProgress(cfg.Progress, cfg.Steps, t.state.Step)
 	start := time.Now()
 	startTokens := t.state.Tokens
@@ -471,6 +476,10 @@ func writeSummary(out string, s *Summary) error {
 		s.Data, s.Steps, s.StoppedBy, s.Examples, s.Tokens, s.Skipped, s.Params, s.BLAS,
 		s.FirstLoss, s.FinalLoss, s.FinalAccuracy, s.EvalLoss, s.EvalPerplexity, s.EvalAccuracy,
 		s.TokensPerSec, s.Seconds, s.Checkpoint, filepath.Base(s.LossCurve))
+	if b := s.Baseline; b != nil {
+		md += fmt.Sprintf("\nContext-free baseline over %d tokens: unigram entropy %.4f nats (loss of predicting from frequencies), "+
+			"most frequent token %d is right %.4f of the time.\n", b.Tokens, b.UnigramEntropy, b.MajorityToken, b.MajorityAccuracy)
+	}
 	return writeFileAtomic(filepath.Join(out, "train_summary.md"), []byte(md))
 }
 
