@@ -193,3 +193,59 @@ func BenchmarkLangStartup(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBadWords: MB per CPU-second of the C4 English list over the Dolma
+// CC pages, and of the Chinese list over zhwiki articles.
+func BenchmarkBadWords(b *testing.B) {
+	for _, c := range []struct {
+		name, list, lang string
+		pages            func(testing.TB) []string
+	}{
+		{"en", "../testdata/badwords/en.c4-25e679f0", "en", englishWebPages},
+		{"zh", "../testdata/badwords/zh", "zh", chineseWikiPages},
+	} {
+		bw, err := NewBadWords(BadWordsConfig{List: c.list, Language: c.lang}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pages := c.pages(b)
+		b.Run(c.name, func(b *testing.B) {
+			meter := startCPUMeter(b, totalBytes(pages))
+			for i := 0; i < b.N; i++ {
+				for _, p := range pages {
+					bw.Find(p)
+				}
+			}
+			meter.stop()
+		})
+	}
+}
+
+// BenchmarkQuality: MB per CPU-second of gopher_quality, gopher_repetition
+// and fineweb_quality over the Dolma CC pages and the zhwiki articles.
+func BenchmarkQuality(b *testing.B) {
+	gq, _ := NewGopherQuality(DefaultGopherQualityConfig())
+	gr, _ := NewGopherRepetition(DefaultGopherRepetitionConfig())
+	fw, _ := NewFineWebQuality(DefaultFineWebQualityConfig())
+	checks := []struct {
+		name  string
+		check func(string, bool) string
+	}{{"gopher_quality", gq.Check}, {"gopher_repetition", gr.Check}, {"fineweb_quality", fw.Check}}
+	for _, set := range []struct {
+		lang    string
+		chinese bool
+		pages   []string
+	}{{"en", false, englishWebPages(b)}, {"zh", true, chineseWikiPages(b)}} {
+		for _, c := range checks {
+			b.Run(c.name+"/"+set.lang, func(b *testing.B) {
+				meter := startCPUMeter(b, totalBytes(set.pages))
+				for i := 0; i < b.N; i++ {
+					for _, p := range set.pages {
+						c.check(p, set.chinese)
+					}
+				}
+				meter.stop()
+			})
+		}
+	}
+}

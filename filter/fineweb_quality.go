@@ -131,8 +131,9 @@ func (f *FineWebQuality) Check(text string, chinese bool) string {
 		float64(dupChars)/float64(chars) >= c.CharDuplicatesRatio {
 		return FineWebRejectCharDup
 	}
-	words := splitWords(text, chinese, nil)
-	if len(words) == 0 || float64(strings.Count(text, "\n"))/float64(len(words)) > c.NewLineRatio {
+	words := 0
+	eachWord(text, chinese, func(string) { words++ })
+	if words == 0 || float64(strings.Count(text, "\n"))/float64(words) > c.NewLineRatio {
 		return FineWebRejectList
 	}
 	return ""

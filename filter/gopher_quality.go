@@ -144,11 +144,10 @@ func (g *GopherQuality) Check(text string, chinese bool) string {
 	} else if len(stopWords) == 0 {
 		stopWords = gopherStopWords
 	}
-	words := splitWords(text, chinese, nil)
-	nWords := len(words)
-	contentWords, contentChars := 0, 0
+	nWords, contentWords, contentChars := 0, 0, 0
 	alphaWords, stops := 0, 0
-	for _, w := range words {
+	eachWord(text, chinese, func(w string) {
+		nWords++
 		if !isSymbolWord(w) {
 			contentWords++
 			contentChars += runeLen(w)
@@ -162,7 +161,7 @@ func (g *GopherQuality) Check(text string, chinese bool) string {
 				break
 			}
 		}
-	}
+	})
 	if c.MinDocWords > 0 && contentWords < c.MinDocWords {
 		return GopherRejectShortDoc
 	}

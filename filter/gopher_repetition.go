@@ -2,8 +2,7 @@ package filter
 
 import (
 	"fmt"
-
-	"github.com/cespare/xxhash/v2"
+	"math/bits"
 
 	"github.com/corpusflow/corpusflow/flow"
 )
@@ -19,8 +18,8 @@ import (
 //   - duplicate 5- ... 10-grams (joined without spaces, scanning on past a
 //     duplicate): their characters / text > 0.15 ... 0.10.
 //
-// Lengths are in characters (code points). N-grams are compared by 64-bit
-// xxhash of the same characters Python would compare.
+// Lengths are in characters (code points). N-grams are compared by a hash of
+// the same strings Python would compare (see ngramIndex).
 
 // Gopher repetition constants (Gopher table A1).
 const (
@@ -148,18 +147,25 @@ func (g *GopherRepetition) Check(text string, chinese bool) string {
 		return GopherRejectDupLineCharFrac
 	}
 	words := splitWords(text, chinese, nil)
-	lens := make([]int, len(words))
+	runesPre := make([]int, len(words)+1)
 	for i, w := range words {
-		lens[i] = runeLen(w)
+		runesPre[i+1] = runesPre[i] + runeLen(w)
 	}
-	for i, t := range c.TopNGrams {
-		if t.Fraction > 0 && float64(topNGramChars(words, lens, t.N))/textLen > t.Fraction {
-			return g.topReasons[i]
+	seen := make(map[uint64]int32, len(words))
+	if len(c.TopNGrams) > 0 {
+		spaced := newNGramIndex(words, " ", runesPre)
+		for i, t := range c.TopNGrams {
+			if t.Fraction > 0 && float64(topNGramChars(words, spaced, t.N, seen))/textLen > t.Fraction {
+				return g.topReasons[i]
+			}
 		}
 	}
-	for i, d := range c.DupNGrams {
-		if d.Fraction > 0 && float64(duplicateNGramChars(words, lens, d.N))/textLen > d.Fraction {
-			return g.dupReasons[i]
+	if len(c.DupNGrams) > 0 {
+		joined := newNGramIndex(words, "", runesPre)
+		for i, d := range c.DupNGrams {
+			if d.Fraction > 0 && float64(duplicateNGramChars(words, joined, d.N, seen))/textLen > d.Fraction {
+				return g.dupReasons[i]
+			}
 		}
 	}
 	return ""
@@ -207,64 +213,126 @@ func duplicates(xs []string) (dupCount, int) {
 	return c, chars
 }
 
-// nGramHash hashes words[i:i+n] joined by sep, as the joined string.
-func nGramHash(d *xxhash.Digest, words []string, sep string) uint64 {
-	d.Reset()
+// N-grams are compared as the strings Python builds (" ".join or
+// "".join of the words) through a polynomial hash modulo the Mersenne prime
+// 2^61-1 over those strings: with prefix hashes, every n-gram's hash is O(1)
+// whatever n, and nothing is joined or allocated per n-gram. The modulus is
+// prime (not 2^64), so no input pattern forces collisions.
+const (
+	mersenne61 = 1<<61 - 1
+	ngramBase  = 1_000_003
+)
+
+func mulMod61(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	r := (lo & mersenne61) + (lo >> 61) + (hi << 3)
+	r = (r & mersenne61) + (r >> 61)
+	if r >= mersenne61 {
+		r -= mersenne61
+	}
+	return r
+}
+
+// ngramIndex holds prefix hashes of the words joined with a separator, and
+// of their lengths in characters.
+type ngramIndex struct {
+	sepLen   int      // bytes of separator between words
+	start    []int    // byte offset of word k in the joined string
+	prefix   []uint64 // prefix[b] = hash of the joined string's first b bytes
+	pow      []uint64 // pow[b] = base^b
+	runesPre []int    // runesPre[k] = characters in words[:k]
+}
+
+func newNGramIndex(words []string, sep string, runesPre []int) *ngramIndex {
+	total := 0
+	for _, w := range words {
+		total += len(w)
+	}
+	if len(words) > 1 {
+		total += (len(words) - 1) * len(sep)
+	}
+	x := &ngramIndex{sepLen: len(sep), start: make([]int, len(words)), prefix: make([]uint64, total+1),
+		pow: make([]uint64, total+1), runesPre: runesPre}
+	x.pow[0] = 1
+	b := 0
+	feed := func(s string) {
+		for i := 0; i < len(s); i++ {
+			v := mulMod61(x.prefix[b], ngramBase) + uint64(s[i]) + 1
+			if v >= mersenne61 {
+				v -= mersenne61
+			}
+			x.prefix[b+1] = v
+			x.pow[b+1] = mulMod61(x.pow[b], ngramBase)
+			b++
+		}
+	}
 	for k, w := range words {
 		if k > 0 {
-			d.WriteString(sep)
+			feed(sep)
 		}
-		d.WriteString(w)
+		x.start[k] = b
+		feed(w)
 	}
-	return d.Sum64()
+	return x
+}
+
+// key identifies words[i:i+n] joined: its hash and byte length.
+func (x *ngramIndex) key(words []string, i, n int) uint64 {
+	from := x.start[i]
+	to := x.start[i+n-1] + len(words[i+n-1])
+	h := x.prefix[to] + mersenne61 - mulMod61(x.prefix[from], x.pow[to-from])
+	if h >= mersenne61 {
+		h -= mersenne61
+	}
+	return h ^ uint64(to-from)<<61
+}
+
+// chars is len(" ".join(words[i:i+n])) (or "".join) in characters.
+func (x *ngramIndex) chars(i, n int) int {
+	return x.runesPre[i+n] - x.runesPre[i] + (n-1)*x.sepLen
 }
 
 // topNGramChars is datatrove's find_top_duplicate over space-joined n-grams:
 // the characters of the most frequent n-gram times its count; on a tie, the
 // n-gram seen first (Counter.most_common keeps insertion order).
-func topNGramChars(words []string, lens []int, n int) int {
+func topNGramChars(words []string, x *ngramIndex, n int, seen map[uint64]int32) int {
 	if len(words) < n {
 		return 0
 	}
-	type entry struct{ count, first, chars int }
-	counts := make(map[uint64]*entry, len(words))
-	d := xxhash.New()
-	var best *entry
+	clear(seen)
+	type entry struct{ count, first int }
+	entries := make([]entry, 0, len(words))
+	best := -1
 	for i := 0; i+n <= len(words); i++ {
-		h := nGramHash(d, words[i:i+n], " ")
-		e := counts[h]
-		if e == nil {
-			chars := n - 1
-			for _, l := range lens[i : i+n] {
-				chars += l
-			}
-			e = &entry{first: i, chars: chars}
-			counts[h] = e
+		k := x.key(words, i, n)
+		e, ok := seen[k]
+		if !ok {
+			e = int32(len(entries))
+			seen[k] = e
+			entries = append(entries, entry{first: i})
 		}
-		e.count++
-		if best == nil || e.count > best.count || e.count == best.count && e.first < best.first {
-			best = e
+		entries[e].count++
+		if best < 0 || entries[e].count > entries[best].count ||
+			entries[e].count == entries[best].count && entries[e].first < entries[best].first {
+			best = int(e)
 		}
 	}
-	return best.chars * best.count
+	return x.chars(entries[best].first, n) * entries[best].count
 }
 
 // duplicateNGramChars is datatrove's find_all_duplicate: n-grams joined
 // without spaces; a repeat adds its characters and skips n words ahead.
-func duplicateNGramChars(words []string, lens []int, n int) int {
-	seen := make(map[uint64]struct{}, len(words))
-	d := xxhash.New()
+func duplicateNGramChars(words []string, x *ngramIndex, n int, seen map[uint64]int32) int {
+	clear(seen)
 	repeated := 0
 	for i := 0; i+n <= len(words); {
-		h := nGramHash(d, words[i:i+n], "")
-		if _, ok := seen[h]; ok {
-			for _, l := range lens[i : i+n] {
-				repeated += l
-			}
+		k := x.key(words, i, n)
+		if _, ok := seen[k]; ok {
+			repeated += x.chars(i, n)
 			i += n
 			continue
 		}
-		seen[h] = struct{}{}
+		seen[k] = 0
 		i++
 	}
 	return repeated

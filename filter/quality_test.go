@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"math/rand"
 	"slices"
 	"strings"
 	"testing"
@@ -102,23 +103,38 @@ func TestGopherRepetitionRules(t *testing.T) {
 
 // Hand-computed values of datatrove's helpers.
 func TestNGramHelpers(t *testing.T) {
-	words := strings.Fields("a b a b a b c")
-	lens := make([]int, len(words))
-	for i, w := range words {
-		lens[i] = len(w)
+	index := func(words []string, sep string) *ngramIndex {
+		pre := make([]int, len(words)+1)
+		for i, w := range words {
+			pre[i+1] = pre[i] + runeLen(w)
+		}
+		return newNGramIndex(words, sep, pre)
 	}
+	seen := map[uint64]int32{}
+	words := strings.Fields("a b a b a b c")
 	// 2-grams: "a b" x3, "b a" x2, "b c" x1 -> len("a b")*3 = 9.
-	if got := topNGramChars(words, lens, 2); got != 9 {
+	if got := topNGramChars(words, index(words, " "), 2, seen); got != 9 {
 		t.Errorf("topNGramChars = %d, want 9", got)
 	}
-	// Tie: "x y" and "y x" both twice in "x y x y x"? counts "x y":2, "y x":2 -> first seen wins.
-	if got := topNGramChars(strings.Fields("xx y xx y xx"), []int{2, 1, 2, 1, 2}, 2); got != 8 {
-		t.Errorf("tie: %d, want len(\"xx y\")*2 = 8", got)
+	// Tie: "xx y" and "y xx" twice each; the first seen wins: len("xx y")*2 = 8.
+	tie := strings.Fields("xx y xx y xx")
+	if got := topNGramChars(tie, index(tie, " "), 2, seen); got != 8 {
+		t.Errorf("tie: %d, want 8", got)
 	}
 	// find_all_duplicate(words, 2) joined without spaces: "ab","ba","ab"(dup,+2, skip 2),
 	// then idx 4: "ab"(dup,+2, skip 2) -> idx 6 stops (needs 2 words) = 4.
-	if got := duplicateNGramChars(words, lens, 2); got != 4 {
+	if got := duplicateNGramChars(words, index(words, ""), 2, seen); got != 4 {
 		t.Errorf("duplicateNGramChars = %d, want 4", got)
+	}
+	// "".join makes "ab"+"c" the same 2-gram as "a"+"bc", as in Python.
+	glued := []string{"ab", "c", "a", "bc"}
+	if got := duplicateNGramChars(glued, index(glued, ""), 2, seen); got != 3 {
+		t.Errorf("joined without spaces: %d, want 3", got)
+	}
+	// Characters, not bytes.
+	cjk := strings.Fields("数 学 数 学")
+	if got := topNGramChars(cjk, index(cjk, " "), 2, seen); got != 6 {
+		t.Errorf("CJK: %d, want len(\"数 学\")*2 = 6", got)
 	}
 	if got := splitRuns("a\n\nb\nc\n\n\nd", 2); !slices.Equal(got, []string{"a", "b\nc", "d"}) {
 		t.Errorf("splitRuns = %q", got)
@@ -177,4 +193,71 @@ func TestQualityConfigsRegisteredAndValidated(t *testing.T) {
 	if _, err := NewFineWebQuality(fw); err == nil || !strings.HasPrefix(err.Error(), "short_line_length:") {
 		t.Errorf("fineweb_quality: %v", err)
 	}
+}
+
+// TestNGramHashingMatchesJoinedStrings compares the hashed n-gram helpers
+// with datatrove's definitions computed on real joined strings, on random
+// word sequences from a tiny vocabulary (so repeats and "".join collisions
+// like "ab"+"c" = "a"+"bc" are frequent).
+func TestNGramHashingMatchesJoinedStrings(t *testing.T) {
+	vocab := []string{"a", "b", "ab", "ba", "数", "学", "数学", "c"}
+	rng := rand.New(rand.NewSource(3))
+	seen := map[uint64]int32{}
+	for trial := 0; trial < 500; trial++ {
+		words := make([]string, rng.Intn(40))
+		for i := range words {
+			words[i] = vocab[rng.Intn(len(vocab))]
+		}
+		pre := make([]int, len(words)+1)
+		for i, w := range words {
+			pre[i+1] = pre[i] + runeLen(w)
+		}
+		spaced, joined := newNGramIndex(words, " ", pre), newNGramIndex(words, "", pre)
+		for n := 1; n <= 6; n++ {
+			if got, want := topNGramChars(words, spaced, n, seen), naiveTopNGram(words, n); got != want {
+				t.Fatalf("top %d-gram of %q: %d, want %d", n, words, got, want)
+			}
+			if got, want := duplicateNGramChars(words, joined, n, seen), naiveAllDuplicate(words, n); got != want {
+				t.Fatalf("duplicate %d-grams of %q: %d, want %d", n, words, got, want)
+			}
+		}
+	}
+}
+
+func naiveTopNGram(words []string, n int) int {
+	if len(words) < n {
+		return 0
+	}
+	counts := map[string]int{}
+	var order []string
+	for i := 0; i+n <= len(words); i++ {
+		g := strings.Join(words[i:i+n], " ")
+		if counts[g] == 0 {
+			order = append(order, g)
+		}
+		counts[g]++
+	}
+	best := order[0]
+	for _, g := range order {
+		if counts[g] > counts[best] {
+			best = g
+		}
+	}
+	return runeLen(best) * counts[best]
+}
+
+func naiveAllDuplicate(words []string, n int) int {
+	seen := map[string]bool{}
+	repeated := 0
+	for i := 0; i+n <= len(words); {
+		g := strings.Join(words[i:i+n], "")
+		if seen[g] {
+			repeated += runeLen(g)
+			i += n
+			continue
+		}
+		seen[g] = true
+		i++
+	}
+	return repeated
 }

@@ -36,6 +36,13 @@ func isSymbolRune(r rune) bool {
 
 // splitWords appends the word tokens of text to dst.
 func splitWords(text string, chinese bool, dst []string) []string {
+	eachWord(text, chinese, func(w string) { dst = append(dst, w) })
+	return dst
+}
+
+// eachWord calls yield with every word token of text, in order, without
+// allocating.
+func eachWord(text string, chinese bool, yield func(string)) {
 	for i := 0; i < len(text); {
 		r, n := utf8.DecodeRuneInString(text[i:])
 		if isPySpace(r) {
@@ -45,29 +52,36 @@ func splitWords(text string, chinese bool, dst []string) []string {
 		// One whitespace-separated chunk.
 		j := i
 		for j < len(text) {
+			c := text[j]
+			if c < utf8.RuneSelf {
+				if asciiSpace[c] {
+					break
+				}
+				j++
+				continue
+			}
 			r, m := utf8.DecodeRuneInString(text[j:])
 			if isPySpace(r) {
 				break
 			}
 			j += m
 		}
-		dst = splitChunk(text[i:j], chinese, dst)
+		eachChunkWord(text[i:j], chinese, yield)
 		i = j
 	}
-	return dst
 }
 
-func splitChunk(chunk string, chinese bool, dst []string) []string {
+func eachChunkWord(chunk string, chinese bool, yield func(string)) {
 	// Leading symbols.
 	for len(chunk) > 0 {
 		r, n := utf8.DecodeRuneInString(chunk)
 		if !isSymbolRune(r) {
 			break
 		}
-		dst = append(dst, chunk[:n])
+		yield(chunk[:n])
 		chunk = chunk[n:]
 	}
-	// Trailing symbols, emitted after the core.
+	// Trailing symbols, yielded after the core.
 	end := len(chunk)
 	for end > 0 {
 		r, n := utf8.DecodeLastRuneInString(chunk[:end])
@@ -79,40 +93,38 @@ func splitChunk(chunk string, chinese bool, dst []string) []string {
 	core, tail := chunk[:end], chunk[end:]
 	if core != "" {
 		if chinese {
-			dst = splitCJK(core, dst)
+			eachCJKWord(core, yield)
 		} else {
-			dst = append(dst, core)
+			yield(core)
 		}
 	}
 	for len(tail) > 0 {
 		_, n := utf8.DecodeRuneInString(tail)
-		dst = append(dst, tail[:n])
+		yield(tail[:n])
 		tail = tail[n:]
 	}
-	return dst
 }
 
-// splitCJK makes every CJK character a token and keeps runs of other
-// characters together.
-func splitCJK(s string, dst []string) []string {
+// eachCJKWord makes every CJK character (and CJK punctuation) a token and
+// keeps runs of other characters together.
+func eachCJKWord(s string, yield func(string)) {
 	start := -1
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if isCJK(r) || (r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef && isSymbolRune(r)) {
 			if start >= 0 {
-				dst = append(dst, s[start:i])
+				yield(s[start:i])
 				start = -1
 			}
-			dst = append(dst, s[i:i+n])
+			yield(s[i : i+n])
 		} else if start < 0 {
 			start = i
 		}
 		i += n
 	}
 	if start >= 0 {
-		dst = append(dst, s[start:])
+		yield(s[start:])
 	}
-	return dst
 }
 
 // textLanguage picks English or Chinese rules for a record: "en" and "zh"
