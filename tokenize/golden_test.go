@@ -25,6 +25,9 @@ type goldenManifest struct {
 		Texts         int    `json:"texts"`
 		Tokens        int    `json:"tokens"`
 		TokenizerJSON string `json:"tokenizer_json"`
+		// TokenizerJSONGz is a gzipped tokenizer.json (saved by the
+		// reference for a variant).
+		TokenizerJSONGz string `json:"tokenizer_json_gz"`
 		VocabTxt      string `json:"vocab_txt"`
 		VocabJSON     string `json:"vocab_json"`
 		MergesTxt     string `json:"merges_txt"`
@@ -158,6 +161,16 @@ func TestGoldenIDs(t *testing.T) {
 		if g.TokenizerJSON != "" {
 			loaders["tokenizer.json"] = func() (Tokenizer, error) { return Load(filepath.Join(base, g.TokenizerJSON)) }
 		}
+		if g.TokenizerJSONGz != "" {
+			gz := filepath.Join(base, g.TokenizerJSONGz)
+			loaders["tokenizer.json.gz"] = func() (Tokenizer, error) {
+				plain := filepath.Join(t.TempDir(), "tokenizer.json")
+				if err := gunzipFile(gz, plain); err != nil {
+					return nil, err
+				}
+				return Load(plain)
+			}
+		}
 		if g.VocabTxt != "" && g.Options == nil {
 			loaders["vocab.txt"] = func() (Tokenizer, error) { return Load(filepath.Join(base, g.VocabTxt)) }
 		}
@@ -218,6 +231,14 @@ func TestGoldenIDs(t *testing.T) {
 			})
 		}
 	}
+}
+
+func gunzipFile(src, dst string) error {
+	var b strings.Builder
+	if err := readGzipLines(src, func(l string) error { b.WriteString(l + "\n"); return nil }); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, []byte(b.String()), 0o644)
 }
 
 func equalIDs(a, b []int32) bool {

@@ -64,6 +64,27 @@ const goldens = [
     make: () => hf.Tokenizer.fromFile(path.join(gpt2Dir, 'tokenizer.json')),
     tiktoken: 'r50k_base',
   },
+  {
+    // RoBERTa's way of using the GPT-2 BPE: a space before each text
+    // (add_prefix_space) and special tokens, <mask> taking the space before
+    // it (lstrip). The tokenizer.json is saved by Hugging Face.
+    name: 'roberta-style',
+    variant: true,
+    load: { tokenizer_json_gz: 'golden/roberta-style.tokenizer.json.gz' },
+    make: () => {
+      const t = hf.Tokenizer.fromFile(path.join(gpt2Dir, 'tokenizer.json'));
+      t.setPreTokenizer(hf.byteLevelPreTokenizer(true, true));
+      t.addAddedTokens([
+        new hf.AddedToken('<s>', true), new hf.AddedToken('<pad>', true), new hf.AddedToken('</s>', true),
+        new hf.AddedToken('<unk>', true), new hf.AddedToken('<mask>', true, { leftStrip: true }),
+      ]);
+      const tmp = path.join(outDir, 'roberta-style.tokenizer.json');
+      t.save(tmp, false);
+      writeGz(tmp + '.gz', fs.readFileSync(tmp));
+      fs.unlinkSync(tmp);
+      return t;
+    },
+  },
   ...[
     ['uncased-vocab-cased', { cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: false }],
     ['uncased-vocab-keep-accents', { cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: true }],
