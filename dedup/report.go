@@ -8,13 +8,21 @@ import (
 	"path/filepath"
 )
 
-// LeakReport is report.json: what the decontaminate stage found.
+// LeakReport is report.json: what the decontaminate stage (text) or the
+// image_dedup stage (images) found.
 type LeakReport struct {
-	Pipeline       string          `json:"pipeline,omitempty"`
-	PipelineSHA256 string          `json:"pipeline_sha256,omitempty"`
-	Parameters     ReportParams    `json:"parameters"`
-	Train          TrainTotals     `json:"train"`
-	TestSets       []TestSetReport `json:"test_sets"`
+	Pipeline       string `json:"pipeline,omitempty"`
+	PipelineSHA256 string `json:"pipeline_sha256,omitempty"`
+	// The text sections, written by decontaminate. omitzero keeps them out
+	// of a report that has image sections only; a text report always has
+	// them, so its JSON is what it was before images existed.
+	Parameters ReportParams    `json:"parameters,omitzero"`
+	Train      TrainTotals     `json:"train,omitzero"`
+	TestSets   []TestSetReport `json:"test_sets,omitzero"`
+	// The image sections, written by image_dedup (image_report.go).
+	ImageParameters *ImageReportParams   `json:"image_parameters,omitempty"`
+	ImageTrain      *ImageTotals         `json:"image_train,omitempty"`
+	ImageTestSets   []ImageTestSetReport `json:"image_test_sets,omitempty"`
 }
 
 // ReportParams records the thresholds a report was made with.

@@ -78,13 +78,17 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		}
 		return fmt.Sprintf("%.2f", 100*float64(a)/float64(b))
 	},
-	"barw": func(p float64) string { return fmt.Sprintf("%.1f", min(100, p)) },
-	"join": strings.Join,
-}).Parse(reportHTML))
+	"barw":  func(p float64) string { return fmt.Sprintf("%.1f", min(100, p)) },
+	"join":  strings.Join,
+	"thumb": thumbURL,
+}).Parse(reportHTML + imageReportHTML))
 
 type htmlView struct {
 	*LeakReport
 	Threshold float64
+	// HasText is false for a report with image sections only, which then
+	// shows none of the text sections.
+	HasText bool
 }
 
 func renderHTML(rep *LeakReport) ([]byte, error) {
@@ -93,7 +97,7 @@ func renderHTML(rep *LeakReport) ([]byte, error) {
 	if rep.Parameters.MinHash {
 		th = min(th, rep.Parameters.MinHashThreshold)
 	}
-	if err := reportTemplate.Execute(&b, htmlView{rep, th}); err != nil {
+	if err := reportTemplate.Execute(&b, htmlView{rep, th, len(rep.TestSets) > 0 || rep.ImageParameters == nil}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -154,8 +158,8 @@ summary { cursor:pointer; font-weight:600; }
 <body>
 <main>
 <h1>Test-set leakage audit</h1>
-<p class="sub">{{if .Pipeline}}Pipeline <b>{{.Pipeline}}</b>{{if .PipelineSHA256}} · sha256 {{printf "%.12s" .PipelineSHA256}}{{end}} · {{end}}action <b>{{.Train.Action}}</b></p>
-<div class="cards">
+<p class="sub">{{if .Pipeline}}Pipeline <b>{{.Pipeline}}</b>{{if .PipelineSHA256}} · sha256 {{printf "%.12s" .PipelineSHA256}}{{end}} · {{end}}{{if .HasText}}action <b>{{.Train.Action}}</b>{{else}}images{{end}}</p>
+{{if .HasText}}<div class="cards">
 <div class="card"><div class="v">{{.Train.Records}}</div><div class="k">training records checked ({{human .Train.Bytes}})</div></div>
 <div class="card{{if .Train.Contaminated}} hot{{end}}"><div class="v">{{.Train.Contaminated}}</div><div class="k">contaminated records ({{pct .Train.Contaminated .Train.Records}} %)</div></div>
 <div class="card"><div class="v">{{.Train.Dropped}}</div><div class="k">dropped</div></div>
@@ -185,7 +189,7 @@ summary { cursor:pointer; font-weight:600; }
 <details><summary>Clean item ids ({{len .CleanIDs}}) — evaluate on these for an uncontaminated score</summary><div class="ids">{{join .CleanIDs ", "}}</div></details>
 {{if .UncheckedIDs}}<details><summary>Unchecked item ids ({{len .UncheckedIDs}}) — too short to judge</summary><div class="ids">{{join .UncheckedIDs ", "}}</div></details>{{end}}
 {{end}}
-</main>
+{{end}}{{template "images" .}}</main>
 </body>
 </html>
 `

@@ -19,6 +19,18 @@ func renderMarkdown(rep *LeakReport) []byte {
 		}
 		w(".\n\n")
 	}
+	if len(rep.TestSets) > 0 || rep.ImageParameters == nil {
+		renderTextMarkdown(&b, rep)
+	}
+	if rep.ImageParameters != nil {
+		renderImageMarkdown(&b, rep)
+	}
+	return b.Bytes()
+}
+
+// renderTextMarkdown writes the sections of the decontaminate stage.
+func renderTextMarkdown(b *bytes.Buffer, rep *LeakReport) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	t := rep.Train
 	w("Training corpus: **%d records** (%s), **%d contaminated** (action `%s`: %d dropped, %d cut).\n\n",
 		t.Records, humanBytes(t.Bytes), t.Contaminated, t.Action, t.Dropped, t.Cut)
@@ -56,7 +68,6 @@ func renderMarkdown(rep *LeakReport) []byte {
 		}
 		w("Clean ids (%d): %s\n", len(s.CleanIDs), strings.Join(s.CleanIDs, ", "))
 	}
-	return b.Bytes()
 }
 
 func oneLine(s string, limit int) string {
