@@ -99,15 +99,17 @@ func DefaultWordPieceOptions(vocabPath string) (WordPieceOptions, error) {
 // WordPiece is BERT's tokenizer: the BertNormalizer, BertPreTokenizer and
 // WordPiece model of Hugging Face tokenizers, with the same ids.
 type WordPiece struct {
-	opts    WordPieceOptions
-	tokens  []string // by id; "" for an id shadowed by a later duplicate line
-	ids     map[string]int32
-	trie    *byteTrie
-	cont    int32 // trie node of the continuation prefix, -1 if none
-	unk     int32
-	special SpecialTokens
-	added   *addedTokens
-	sha     string
+	opts   WordPieceOptions
+	tokens []string // by id; "" for an id shadowed by a later duplicate line
+	ids    map[string]int32
+	// shadowed ids have lost their token to a later duplicate line.
+	shadowed map[int32]bool
+	trie     *byteTrie
+	cont     int32 // trie node of the continuation prefix, -1 if none
+	unk      int32
+	special  SpecialTokens
+	added    *addedTokens
+	sha      string
 	// decodeCleanup undoes BERT's spacing around punctuation when decoding.
 	decodeCleanup bool
 	ascii         [utf8.RuneSelf]asciiClass
@@ -173,7 +175,12 @@ func newWordPiece(source string, tokens []string, added []addedToken, opts WordP
 	w.trie = newByteTrie(size)
 	for id, t := range tokens {
 		if w.ids[t] != int32(id) {
-			tokens[id] = "" // a later line has the same token; the reference forgets this id
+			// A later line has the same token; the reference forgets this id.
+			tokens[id] = ""
+			if w.shadowed == nil {
+				w.shadowed = map[int32]bool{}
+			}
+			w.shadowed[int32(id)] = true
 			continue
 		}
 		w.trie.insert(t, int32(id))
@@ -300,10 +307,10 @@ func (w *WordPiece) Decode(ids []int32) string {
 	var b strings.Builder
 	n := 0
 	for _, id := range ids {
-		tok := w.Token(id)
-		if tok == "" && (id < 0 || int(id) >= len(w.tokens) || w.ids[""] != id) {
+		if id < 0 || int(id) >= len(w.tokens) || w.shadowed[id] {
 			continue
 		}
+		tok := w.tokens[id]
 		if n > 0 {
 			if rest, ok := strings.CutPrefix(tok, w.opts.ContinuingSubwordPrefix); ok {
 				tok = rest
