@@ -28,10 +28,10 @@ type goldenManifest struct {
 		// TokenizerJSONGz is a gzipped tokenizer.json (saved by the
 		// reference for a variant).
 		TokenizerJSONGz string `json:"tokenizer_json_gz"`
-		VocabTxt      string `json:"vocab_txt"`
-		VocabJSON     string `json:"vocab_json"`
-		MergesTxt     string `json:"merges_txt"`
-		Options       *struct {
+		VocabTxt        string `json:"vocab_txt"`
+		VocabJSON       string `json:"vocab_json"`
+		MergesTxt       string `json:"merges_txt"`
+		Options         *struct {
 			Lowercase       bool `json:"lowercase"`
 			StripAccents    bool `json:"strip_accents"`
 			TokenizeChinese bool `json:"tokenize_chinese"`

@@ -29,10 +29,10 @@ func TestWordPieceCases(t *testing.T) {
 		{"unaffable", []int32{5, 6, 7}},
 		{"Hello, CAFÉ!", []int32{11, 12, 14, 13}}, // "hello" is line 11 (its second copy)
 		{"ab abb", []int32{8, 9, 8, 9, 9}},
-		{"abc", []int32{1}},     // "c" cannot be covered: the whole word is [UNK]
-		{long, []int32{1}},      // 101 characters
-		{long[:100], nil},       // 100 characters: "a" then 99 × "##a", and "##a" is missing
-		{"x", []int32{15}},      // trailing whitespace of a vocab line is trimmed
+		{"abc", []int32{1}}, // "c" cannot be covered: the whole word is [UNK]
+		{long, []int32{1}},  // 101 characters
+		{long[:100], nil},   // 100 characters: "a" then 99 × "##a", and "##a" is missing
+		{"x", []int32{15}},  // trailing whitespace of a vocab line is trimmed
 		{"[SEP]hello[MASK]", []int32{3, 11, 4}},
 		{"[sep]", []int32{1, 1, 1}}, // special tokens match case-sensitively, before lowercasing
 		{"\u0000\u200b", nil},
