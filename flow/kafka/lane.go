@@ -1,0 +1,143 @@
+package kafka
+
+import (
+	"context"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// A lane is one flow.RunStages between Kafka: batches come in from consumed
+// frames and go out as produced frames. A stateless stage has one lane for
+// all the partitions a worker owns; an order-dependent stage has one lane per
+// owned partition, each with its own stage instance.
+//
+// RunStages sends one batch per batch received, in order (see flow/partial.go),
+// so the lane pairs every sent batch with the ticket of the batch received at
+// the same position, and acknowledges that ticket's Kafka messages only once
+// the frames built from it are acknowledged by the brokers.
+type lane struct {
+	partition int // -1: every partition (stateless)
+	index     uint64
+	count     uint64 // lanes of the step: output identity (batch, index, count)
+	ordered   bool
+
+	in     chan *ticket
+	mu     sync.Mutex
+	fifo   []*ticket
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	abandoned atomic.Bool
+	gather    *gatherer
+	tracker   *offsetTracker
+	last      int64 // highest offset of the partition given to this lane
+
+	flushBatch uint64 // the input stream's batch count, set at its end
+	flushSent  bool
+	endOffset  int64 // offset of the end marker, -1 before it
+	inFlight   sync.WaitGroup
+
+	done  chan struct{}
+	stats *flow.RunStats
+	err   error
+}
+
+// ticket is one batch handed to a lane.
+type ticket struct {
+	batch    *flow.Batch
+	keys     []msgKey
+	id       identity                // output identity (stateless lanes)
+	pos      map[*flow.Record]uint64 // positions the records came with
+	suppress bool                    // replayed: its output was already produced
+}
+
+func newLane(parent context.Context, partition int, index, count uint64, ordered bool, stageOrder map[string]int) *lane {
+	ctx, cancel := context.WithCancel(parent)
+	l := &lane{partition: partition, index: index, count: count, ordered: ordered,
+		in: make(chan *ticket, 4), ctx: ctx, cancel: cancel, tracker: newOffsetTracker(), last: -1, endOffset: -1, done: make(chan struct{})}
+	if ordered {
+		l.gather = newGatherer(stageOrder)
+	}
+	return l
+}
+
+// ticketOf turns a frame into a ticket for a stateless lane.
+func ticketOf(f *frame, key msgKey) *ticket {
+	t := &ticket{
+		batch: &flow.Batch{Seq: f.batch, Records: make([]*flow.Record, len(f.records))},
+		keys:  []msgKey{key},
+		id:    identity{batch: f.batch, part: f.part, of: f.of},
+		pos:   make(map[*flow.Record]uint64, len(f.records)+len(f.rejects)),
+	}
+	for i, pr := range f.records {
+		t.batch.Records[i] = pr.r
+		t.pos[pr.r] = pr.pos
+	}
+	for _, pj := range f.rejects {
+		t.batch.Rejected = append(t.batch.Rejected, pj.rej)
+		t.pos[pj.rej.Record] = pj.pos
+	}
+	return t
+}
+
+// ticketOfGathered turns a released batch into a ticket for an ordered
+// lane. Records keep the positions they came with: they are consistent
+// across all the parts of the batch, whichever worker sends them on.
+func ticketOfGathered(g *gathered, suppress bool) *ticket {
+	return &ticket{batch: g.batch, keys: g.keys, suppress: suppress, pos: g.pos}
+}
+
+// laneIn is the lane's receiving link.
+type laneIn struct{ l *lane }
+
+func (in laneIn) Recv(ctx context.Context) (*flow.Batch, error) {
+	select {
+	case t, ok := <-in.l.in:
+		if !ok {
+			return nil, io.EOF
+		}
+		in.l.mu.Lock()
+		in.l.fifo = append(in.l.fifo, t)
+		in.l.mu.Unlock()
+		return t.batch, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-in.l.ctx.Done():
+		// The lane was abandoned; the engine may be draining its input with
+		// a context that never ends.
+		return nil, in.l.ctx.Err()
+	}
+}
+
+func (in laneIn) Send(context.Context, *flow.Batch) error { return nil }
+func (in laneIn) CloseSend()                              {}
+
+// laneOut is the lane's sending link.
+type laneOut struct {
+	l    *lane
+	send func(l *lane, t *ticket, b *flow.Batch) error
+}
+
+func (out laneOut) Send(ctx context.Context, b *flow.Batch) error {
+	l := out.l
+	l.mu.Lock()
+	var t *ticket
+	if len(l.fifo) > 0 {
+		t = l.fifo[0]
+		l.fifo = l.fifo[1:]
+	}
+	l.mu.Unlock()
+	if l.abandoned.Load() {
+		return nil
+	}
+	if t != nil && t.suppress {
+		return nil
+	}
+	return out.send(l, t, b)
+}
+
+func (out laneOut) CloseSend()                                {}
+func (out laneOut) Recv(context.Context) (*flow.Batch, error) { return nil, io.EOF }

@@ -1,0 +1,331 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	kgo "github.com/segmentio/kafka-go"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// SourcesStep and SinksStep are the names of the two steps that are not
+// stages: reading the sources, and writing the sinks.
+const (
+	SourcesStep = "sources"
+	SinksStep   = "sinks"
+)
+
+// Step is one stage of a pipeline as every worker of a run knows it.
+type Step struct {
+	Name string
+	// New builds a fresh instance of the stage with its counters. It is
+	// called once for a stateless stage and once per partition for an
+	// order-dependent one, whose state must not mix partitions; the stage
+	// before it calls it once to learn how to route records to it.
+	New func() (flow.NamedStage, error)
+}
+
+// Run is one pipeline run over Kafka, as every worker sees it. Every worker
+// of the run (sources, each stage, sinks) is given the same Run.
+type Run struct {
+	Transport *Transport
+	Stages    []Step
+	// CarryRejects sends rejected records on to the sinks step (the pipeline
+	// has a rejects file); otherwise they are only counted.
+	CarryRejects bool
+	// Workers is the goroutines a stateless stage runs on in one worker.
+	Workers int
+	Logger  *slog.Logger
+	// Worker names this process in control events; default host-pid.
+	Worker string
+	// Report, when set, receives the worker's stats every few seconds and at
+	// the end.
+	Report func(*WorkerStats)
+}
+
+func (r *Run) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return r.Transport.logger
+}
+
+func (r *Run) worker() string {
+	if r.Worker != "" {
+		return r.Worker
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// Steps lists the steps that consume a topic: every stage, then the sinks.
+func (r *Run) Steps() []string {
+	var s []string
+	for _, st := range r.Stages {
+		s = append(s, st.Name)
+	}
+	return append(s, SinksStep)
+}
+
+func (r *Run) stageOrder() map[string]int {
+	m := map[string]int{}
+	for i, st := range r.Stages {
+		m[st.Name] = i
+	}
+	return m
+}
+
+func (r *Run) stageIndex(name string) int {
+	for i, st := range r.Stages {
+		if st.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// modeOf says how records must be routed to a stage.
+func modeOf(st flow.Stage) (routeMode, func(*flow.Record) uint64) {
+	if p, ok := st.(flow.Partitioner); ok {
+		return keyed, p.PartitionKey
+	}
+	if _, ok := st.(flow.Sequential); ok {
+		return single, nil
+	}
+	return spread, nil
+}
+
+// routeTo is the route into step i (len(Stages): the sinks).
+func (r *Run) routeTo(i int) (route, error) {
+	t := r.Transport
+	if i >= len(r.Stages) {
+		return route{step: SinksStep, topic: t.Topic(SinksStep), mode: single, partitions: t.Partitions}, nil
+	}
+	st, err := r.Stages[i].New()
+	if err != nil {
+		return route{}, fmt.Errorf("building stage %s to route to it: %w", r.Stages[i].Name, err)
+	}
+	mode, key := modeOf(st.Stage)
+	return route{step: r.Stages[i].Name, topic: t.Topic(r.Stages[i].Name), mode: mode, partitions: t.Partitions, key: key}, nil
+}
+
+// start creates the topics and follows the control topic until ctx ends.
+func (r *Run) start(ctx context.Context) (*control, error) {
+	if err := r.Transport.CreateTopics(ctx, r.Steps()); err != nil {
+		return nil, err
+	}
+	ctl := newControl(r.Transport, r.worker())
+	if err := ctl.catchUp(ctx); err != nil {
+		ctl.close()
+		return nil, err
+	}
+	go ctl.follow(ctx)
+	return ctl, nil
+}
+
+// RunSources reads plan's sources and produces their batches to the first
+// stage's topic, then marks the stream's end. A sources worker that finds
+// the sources already ended (it was restarted after finishing) only repeats
+// the end marker. Interrupting ctx stops reading; what was read is ended
+// cleanly, so the run completes with it.
+func RunSources(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, error) {
+	ws := newWorkerStats(SourcesStep, run.worker())
+	cctx, stopControl := context.WithCancel(context.Background())
+	defer stopControl()
+	ctl, err := run.start(cctx)
+	if err != nil {
+		return ws, err
+	}
+	defer ctl.close()
+	out, err := run.routeTo(0)
+	if err != nil {
+		return ws, err
+	}
+	if ok, batches := ctl.state.complete(SourcesStep, 1); ok {
+		run.logger().Info("sources already ended in this run; repeating the end marker", "batches", batches)
+		return ws, writeEnd(context.Background(), run.Transport, out.topic, batches)
+	}
+	prod := newProducer(run.Transport, run.CarryRejects)
+	defer prod.close()
+	var batches uint64
+	link := &funcLink{send: func(ctx context.Context, b *flow.Batch) error {
+		batches = max(batches, b.Seq+1)
+		return prod.sendBatch(ctx, out, identity{batch: b.Seq, of: 1}, b, indexPos, func() {})
+	}}
+	stopReport := ws.reportEvery(run.Report, prod, nil)
+	stats, err := flow.RunSources(ctx, plan, link)
+	ws.addRun(stats)
+	if ferr := prod.flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		stopReport()
+		ctl.fail(SourcesStep, err)
+		return ws, err
+	}
+	bg := context.Background()
+	if err := ctl.publish(bg, controlEvent{Step: SourcesStep, Event: "ended", Partition: 0, Batches: batches}); err != nil {
+		stopReport()
+		return ws, err
+	}
+	err = writeEnd(bg, run.Transport, out.topic, batches)
+	stopReport()
+	return ws, err
+}
+
+func indexPos(_ *flow.Record, i int) uint64 { return uint64(i) }
+
+// funcLink is a sending link made of a function.
+type funcLink struct {
+	send func(context.Context, *flow.Batch) error
+}
+
+func (l *funcLink) Send(ctx context.Context, b *flow.Batch) error { return l.send(ctx, b) }
+func (l *funcLink) CloseSend()                                    {}
+func (l *funcLink) Recv(context.Context) (*flow.Batch, error) {
+	return nil, fmt.Errorf("funcLink only sends")
+}
+
+// RunSinks reads the sinks topic from its start, restores the batches'
+// order, drops frames delivered twice, and writes plan's sinks and rejects
+// sink; the sinks are closed when the stream ends, so a sinks worker that
+// is restarted simply writes its outputs again from the start. There is one
+// sinks worker per run.
+func RunSinks(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, error) {
+	ws := newWorkerStats(SinksStep, run.worker())
+	cctx, stopControl := context.WithCancel(context.Background())
+	defer stopControl()
+	ctl, err := run.start(cctx)
+	if err != nil {
+		return ws, err
+	}
+	defer ctl.close()
+
+	t := run.Transport
+	topic := t.Topic(SinksStep)
+	reader := t.partitionReader(topic, 0)
+	defer reader.Close()
+	in := make(chan *flow.Batch, 4)
+	readCtx, stopRead := context.WithCancelCause(ctx)
+	defer stopRead(nil)
+	go func() {
+		// A failed worker anywhere ends the run.
+		for {
+			if err := ctl.state.failure(); err != nil {
+				stopRead(err)
+				return
+			}
+			select {
+			case <-ctl.state.wait():
+			case <-readCtx.Done():
+				return
+			}
+		}
+	}()
+	var readErr error
+	go func() {
+		defer close(in)
+		g := newGatherer(run.stageOrder())
+		for {
+			m, err := reader.FetchMessage(readCtx)
+			if err != nil {
+				readErr = fmt.Errorf("kafka: reading %s: %w", topic, context.Cause(readCtx))
+				return
+			}
+			ws.framesIn.Add(1)
+			f, err := decodeFrame(m.Value)
+			if err != nil {
+				readErr = fmt.Errorf("kafka: %s partition 0 offset %d: %w", topic, m.Offset, err)
+				return
+			}
+			if f.kind == kindEnd {
+				if err := g.end(f.batches); err != nil {
+					readErr = fmt.Errorf("kafka: %s: %w", topic, err)
+				}
+				return
+			}
+			if !g.add(f, msgKey{0, m.Offset}) {
+				ws.dupFrames.Add(1)
+				continue
+			}
+			for {
+				gb, ok := g.release()
+				if !ok {
+					break
+				}
+				select {
+				case in <- gb.batch:
+				case <-readCtx.Done():
+					readErr = context.Cause(readCtx)
+					return
+				}
+			}
+		}
+	}()
+	link := &chanLink{in: in, err: func() error { return readErr }}
+	stopReport := ws.reportEvery(run.Report, nil, reader)
+	stats, err := flow.RunSinks(ctx, plan, link)
+	stopReport()
+	ws.addRun(stats)
+	if readErr != nil {
+		err = readErr
+		ctl.fail(SinksStep, err)
+	}
+	return ws, err
+}
+
+// chanLink receives batches from a channel; a closed channel is the end of
+// the input, or the failure err reports.
+type chanLink struct {
+	in  chan *flow.Batch
+	err func() error
+}
+
+func (l *chanLink) Recv(ctx context.Context) (*flow.Batch, error) {
+	select {
+	case b, ok := <-l.in:
+		if !ok {
+			if err := l.err(); err != nil {
+				return nil, err
+			}
+			return nil, io.EOF
+		}
+		return b, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+func (l *chanLink) Send(context.Context, *flow.Batch) error { return nil }
+func (l *chanLink) CloseSend()                              {}
+
+// commitTo commits "next message to read is next" for a partition.
+func commitTo(ctx context.Context, r *kgo.Reader, topic string, partition int, next int64, logger *slog.Logger) {
+	if next <= 0 {
+		return
+	}
+	if err := r.CommitMessages(ctx, kgo.Message{Topic: topic, Partition: partition, Offset: next - 1}); err != nil && ctx.Err() == nil {
+		logger.Debug("kafka: commit", "topic", topic, "partition", partition, "err", err)
+	}
+}
+
+// waitComplete blocks until every partition of step's input has ended (the
+// step is complete), a worker failed, or ctx ends.
+func waitComplete(ctx context.Context, ctl *control, step string, partitions int) (uint64, error) {
+	for {
+		if err := ctl.state.failure(); err != nil {
+			return 0, err
+		}
+		if ok, batches := ctl.state.complete(step, partitions); ok {
+			return batches, nil
+		}
+		select {
+		case <-ctl.state.wait():
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,266 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// startBroker runs an in-process Kafka-protocol broker on a TCP port.
+func startBroker(t testing.TB) string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(0), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()[0]
+}
+
+// docsSource yields n documents in parts; every 7th repeats an earlier text
+// (for dedup), every 10th is short (for the filter).
+type docsSource struct{ n, perPart int }
+
+func (s docsSource) Parts() ([]flow.Part, error) {
+	var ps []flow.Part
+	for start := 0; start < s.n; start += s.perPart {
+		ps = append(ps, docsPart{start, min(start+s.perPart, s.n)})
+	}
+	return ps, nil
+}
+
+type docsPart struct{ start, end int }
+
+func (p docsPart) Name() string { return fmt.Sprintf("part-%d", p.start) }
+func (p docsPart) Size() int64  { return -1 }
+func (p docsPart) Read(ctx context.Context, emit func(*flow.Record) error, _ *flow.SourceReport) error {
+	for i := p.start; i < p.end; i++ {
+		text := fmt.Sprintf("document number %d with some words in it", i)
+		if i%7 == 6 {
+			text = fmt.Sprintf("document number %d with some words in it", i/2)
+		}
+		if i%10 == 9 {
+			text = "short"
+		}
+		r := &flow.Record{ID: fmt.Sprintf("doc-%d", i), Text: text, URL: fmt.Sprintf("https://example.org/%d", i)}
+		r.SetMeta("n", i)
+		r.SetMeta("tags", []any{"a", float64(i)})
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// minLength is stateless.
+type minLength struct{}
+
+func (minLength) Process(r *flow.Record) string {
+	if len(r.Text) < 10 {
+		return "too_short"
+	}
+	r.Tokens = []int32{int32(len(r.Text)), 101, -1}
+	return ""
+}
+
+// exactDedup keeps the first record of each text; keyed by the text hash.
+type exactDedup struct {
+	seen map[uint64]string
+}
+
+func textHash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+func (d *exactDedup) Sequential()                        {}
+func (d *exactDedup) PartitionKey(r *flow.Record) uint64 { return textHash(r.Text) }
+func (d *exactDedup) Process(r *flow.Record) string {
+	k := textHash(r.Text)
+	if first, ok := d.seen[k]; ok {
+		r.SetMeta("dup_of", first)
+		return "duplicate"
+	}
+	d.seen[k] = r.ID
+	return ""
+}
+
+// numberer is order dependent without a key: it stamps a running count.
+type numberer struct{ n int }
+
+func (s *numberer) Sequential() {}
+func (s *numberer) Process(r *flow.Record) string {
+	s.n++
+	r.SetMeta("running", s.n)
+	if s.n%50 == 0 {
+		return "every_fiftieth"
+	}
+	return ""
+}
+
+// packer joins every 3 records into one, and flushes the rest at the end.
+type packer struct {
+	buf []string
+	n   int
+}
+
+func (p *packer) Sequential()                   {}
+func (p *packer) Process(r *flow.Record) string { return "" }
+func (p *packer) ProcessEmit(r *flow.Record, out func(*flow.Record)) string {
+	p.buf = append(p.buf, r.ID)
+	if len(p.buf) == 3 {
+		p.emit(out)
+	}
+	return ""
+}
+func (p *packer) emit(out func(*flow.Record)) {
+	out(&flow.Record{ID: fmt.Sprintf("example-%d", p.n), Text: strings.Join(p.buf, "+"), Fields: map[string]any{"ids": []int32{1, 2, int32(p.n)}, "len": int64(len(p.buf))}})
+	p.n++
+	p.buf = nil
+}
+func (p *packer) Flush(out func(*flow.Record)) error {
+	if len(p.buf) > 0 {
+		p.emit(out)
+	}
+	return nil
+}
+
+type memorySink struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (m *memorySink) Write(r *flow.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lines = append(m.lines, fmt.Sprintf("%s|%s|%s|%v|%v|%v", r.ID, r.Text, r.URL, r.Meta, r.Tokens, r.Fields))
+	return nil
+}
+func (m *memorySink) Close() error { return nil }
+
+type memoryRejects struct{ lines []string }
+
+func (m *memoryRejects) WriteRejection(r flow.Rejection) error {
+	m.lines = append(m.lines, r.Stage+"/"+r.Reason+"/"+r.Record.ID)
+	return nil
+}
+func (m *memoryRejects) Close() error { return nil }
+
+func testSteps(pack bool) []Step {
+	steps := []Step{
+		{Name: "min_length", New: func() (flow.NamedStage, error) {
+			return flow.NamedStage{Name: "min_length", Use: "min_length", Stage: minLength{}}, nil
+		}},
+		{Name: "dedup", New: func() (flow.NamedStage, error) {
+			return flow.NamedStage{Name: "dedup", Use: "dedup", Stage: &exactDedup{seen: map[uint64]string{}}}, nil
+		}},
+		{Name: "number", New: func() (flow.NamedStage, error) {
+			return flow.NamedStage{Name: "number", Use: "number", Stage: &numberer{}}, nil
+		}},
+	}
+	if pack {
+		steps = append(steps, Step{Name: "pack", New: func() (flow.NamedStage, error) {
+			return flow.NamedStage{Name: "pack", Use: "pack", Stage: &packer{}}, nil
+		}})
+	}
+	return steps
+}
+
+func inProcess(t *testing.T, n int, steps []Step) (*memorySink, *memoryRejects) {
+	t.Helper()
+	sink, rejects := &memorySink{}, &memoryRejects{}
+	plan := flow.Plan{Sources: []flow.NamedSource{{Name: "docs", Source: docsSource{n: n, perPart: 97}}},
+		Sinks: []flow.NamedSink{{Name: "mem", Sink: sink}}, Rejects: rejects, Workers: 2, BatchRecords: 16}
+	for _, s := range steps {
+		st, _ := s.New()
+		plan.Stages = append(plan.Stages, st)
+	}
+	if _, err := flow.Run(context.Background(), plan); err != nil {
+		t.Fatal(err)
+	}
+	return sink, rejects
+}
+
+// distributed runs the sources, replicas workers per stage, and the sinks,
+// each as its own goroutine talking to the broker over TCP.
+func distributed(t *testing.T, broker string, n, replicas int, steps []Step) (*memorySink, *memoryRejects, []*WorkerStats) {
+	t.Helper()
+	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "test." + strings.ReplaceAll(t.Name(), "/", "."), Partitions: 3, SessionTimeoutMS: 1000}, "test", nil)
+	run := &Run{Transport: tr, Stages: steps, CarryRejects: true, Workers: 2}
+	sink, rejects := &memorySink{}, &memoryRejects{}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var all []*WorkerStats
+	errs := make(chan error, 100)
+	start := func(name string, f func() (*WorkerStats, error)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws, err := f()
+			if err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+			mu.Lock()
+			all = append(all, ws)
+			mu.Unlock()
+		}()
+	}
+	start("sinks", func() (*WorkerStats, error) {
+		return RunSinks(ctx, run, flow.Plan{Sinks: []flow.NamedSink{{Name: "mem", Sink: sink}}, Rejects: rejects})
+	})
+	for _, s := range steps {
+		for i := 0; i < replicas; i++ {
+			name := s.Name
+			start(fmt.Sprintf("%s#%d", name, i), func() (*WorkerStats, error) { return RunStage(ctx, run, name) })
+		}
+	}
+	start("sources", func() (*WorkerStats, error) {
+		return RunSources(ctx, run, flow.Plan{Sources: []flow.NamedSource{{Name: "docs", Source: docsSource{n: n, perPart: 97}}}, Workers: 2, BatchRecords: 16})
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	return sink, rejects, all
+}
+
+func TestDistributedRunEqualsInProcess(t *testing.T) {
+	broker := startBroker(t)
+	for _, replicas := range []int{1, 2} {
+		t.Run(fmt.Sprintf("replicas=%d", replicas), func(t *testing.T) {
+			steps := testSteps(true)
+			wantSink, wantRej := inProcess(t, 1000, steps)
+			gotSink, gotRej, _ := distributed(t, broker, 1000, replicas, steps)
+			if len(wantSink.lines) == 0 || len(wantRej.lines) == 0 {
+				t.Fatal("the in-process run kept or rejected nothing; the test proves nothing")
+			}
+			compareLines(t, "sink", gotSink.lines, wantSink.lines)
+			compareLines(t, "rejects", gotRej.lines, wantRej.lines)
+		})
+	}
+}
+
+func compareLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d lines, want %d", what, len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			t.Errorf("%s line %d:\n got %s\nwant %s", what, i, got[i], want[i])
+			return
+		}
+	}
+}

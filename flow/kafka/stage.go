@@ -1,0 +1,533 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	kgo "github.com/segmentio/kafka-go"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// RunStage runs the stage called name as one member of its consumer group:
+// it consumes its share of the stage's input topic, runs the stage, produces
+// to the next topic, and commits input offsets only once the output built
+// from them is acknowledged. It returns when the whole step is complete
+// (every partition of its input reached its end marker, whichever worker
+// owned it), after writing the end marker for the next step, or when any
+// worker of the run failed. Start as many as there are partitions; more
+// stand by and take over partitions from workers that die.
+func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) {
+	idx := run.stageIndex(name)
+	if idx < 0 {
+		return nil, fmt.Errorf("the pipeline has no stage %q (stages: %v)", name, run.Steps()[:len(run.Stages)])
+	}
+	ws := newWorkerStats(name, run.worker())
+	self, err := run.routeTo(idx)
+	if err != nil {
+		return ws, err
+	}
+	out, err := run.routeTo(idx + 1)
+	if err != nil {
+		return ws, err
+	}
+	cctx, stopControl := context.WithCancel(context.Background())
+	defer stopControl()
+	ctl, err := run.start(cctx)
+	if err != nil {
+		return ws, err
+	}
+	defer ctl.close()
+
+	emitter := false
+	if st, err := run.Stages[idx].New(); err == nil {
+		_, emitter = st.Stage.(flow.Emitter)
+	}
+	w := &stageWorker{
+		run: run, name: name, step: run.Stages[idx], self: self, out: out, ctl: ctl, ws: ws,
+		emitter: emitter, logger: run.logger().With("stage", name, "worker", run.worker()),
+		trackers: map[int]*offsetTracker{}, lanes: map[int]*lane{}, eos: map[int]int64{}, eosBatches: map[int]uint64{},
+	}
+	err = w.consumeStep(ctx)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		ctl.fail(name, err)
+	}
+	return ws, err
+}
+
+type stageWorker struct {
+	run     *Run
+	name    string
+	step    Step
+	self    route // how records reach this stage
+	out     route
+	ctl     *control
+	ws      *WorkerStats
+	emitter bool
+	logger  *slog.Logger
+	reader  *kgo.Reader
+	prod    *producer
+
+	ctx        context.Context // cancelled when the step is complete or failed
+	fail       context.CancelCauseFunc
+	parent     context.Context
+	mu         sync.Mutex
+	trackers   map[int]*offsetTracker // stateless: per partition
+	lanes      map[int]*lane          // ordered: per partition
+	eos        map[int]int64          // stateless: offset of a partition's end marker
+	eosBatches map[int]uint64
+	stateless  *lane
+	lanesWG    sync.WaitGroup
+}
+
+func (w *stageWorker) consumeStep(parent context.Context) error {
+	t := w.run.Transport
+	if ok, batches := w.ctl.state.complete(w.name, t.Partitions); ok {
+		w.logger.Info("stage already complete in this run; repeating the end marker")
+		return writeEnd(context.Background(), t, w.out.topic, w.outBatches(batches))
+	}
+	ctx, fail := context.WithCancelCause(parent)
+	defer fail(nil)
+	w.ctx, w.fail, w.parent = ctx, fail, parent
+	w.reader = t.groupReader(w.name)
+	defer w.reader.Close()
+	w.prod = newProducer(t, w.run.CarryRejects)
+	defer w.prod.close()
+	stopReport := w.ws.reportEvery(w.run.Report, w.prod, w.reader)
+	defer stopReport()
+
+	// The step is complete when every partition has ended, whoever owned it.
+	completeErr := make(chan error, 1)
+	var inBatches uint64
+	go func() {
+		b, err := waitComplete(ctx, w.ctl, w.name, t.Partitions)
+		inBatches = b
+		if err == nil {
+			w.abandonOpenLanes()
+		}
+		completeErr <- err
+		if err != nil {
+			fail(err)
+		} else {
+			fail(errComplete)
+		}
+	}()
+
+	if w.self.mode == spread {
+		st, err := w.step.New()
+		if err != nil {
+			return err
+		}
+		w.stateless = newLane(parent, -1, 0, 0, false, nil)
+		w.startLane(w.stateless, st)
+	}
+	fetchErr := w.consume(ctx)
+	if w.stateless != nil {
+		close(w.stateless.in)
+	}
+	w.lanesWG.Wait()
+	err := <-completeErr
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, errComplete) {
+		err = cause
+	}
+	if err == nil && fetchErr != nil {
+		err = fetchErr
+	}
+	if err == nil {
+		err = w.laneErrors()
+	}
+	if ferr := w.prod.flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return err
+	}
+	return writeEnd(context.Background(), t, w.out.topic, w.outBatches(inBatches))
+}
+
+var errComplete = errors.New("step complete")
+
+// outBatches is the length of the output stream: an Emitter adds one batch,
+// the records it flushes at the end.
+func (w *stageWorker) outBatches(in uint64) uint64 {
+	if w.emitter {
+		return in + 1
+	}
+	return in
+}
+
+func (w *stageWorker) laneErrors() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var errs []error
+	all := []*lane{w.stateless}
+	for _, l := range w.lanes {
+		all = append(all, l)
+	}
+	for _, l := range all {
+		if l != nil && l.err != nil && !l.abandoned.Load() {
+			errs = append(errs, l.err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// consume dispatches consumed messages until the step is complete.
+func (w *stageWorker) consume(ctx context.Context) error {
+	for {
+		m, err := w.reader.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("kafka: consuming %s: %w", w.self.topic, err)
+		}
+		w.ws.framesIn.Add(1)
+		if w.ctl.state.partitionEnded(w.name, m.Partition) {
+			continue // a late duplicate after the partition's end marker
+		}
+		f, err := decodeFrame(m.Value)
+		if err != nil {
+			return fmt.Errorf("kafka: %s partition %d offset %d: %w", w.self.topic, m.Partition, m.Offset, err)
+		}
+		key := msgKey{m.Partition, m.Offset}
+		if w.self.mode == spread {
+			err = w.dispatchStateless(ctx, f, key)
+		} else {
+			err = w.dispatchOrdered(ctx, f, key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (w *stageWorker) tracker(p int) *offsetTracker {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t := w.trackers[p]
+	if t == nil {
+		t = newOffsetTracker()
+		w.trackers[p] = t
+	}
+	return t
+}
+
+// dispatchStateless hands a frame to the worker's one stateless lane.
+func (w *stageWorker) dispatchStateless(ctx context.Context, f *frame, key msgKey) error {
+	tr := w.tracker(key.partition)
+	if key.offset <= tr.lastReceived() {
+		return nil // redelivered after a rebalance; already in this process
+	}
+	tr.received(key.offset)
+	if f.kind == kindEnd {
+		w.mu.Lock()
+		w.eos[key.partition] = key.offset
+		w.eosBatches[key.partition] = f.batches
+		w.mu.Unlock()
+		w.maybeEndStateless(key.partition, tr)
+		return nil
+	}
+	select {
+	case w.stateless.in <- ticketOf(f, key):
+		return nil
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// maybeEndStateless ends partition p once everything before its end marker
+// is done: publish the event first, then commit past the marker.
+func (w *stageWorker) maybeEndStateless(p int, tr *offsetTracker) {
+	w.mu.Lock()
+	eos, ok := w.eos[p]
+	batches := w.eosBatches[p]
+	w.mu.Unlock()
+	if !ok || tr.pendingBefore(eos) {
+		return
+	}
+	w.mu.Lock()
+	if w.eos[p] != eos {
+		w.mu.Unlock()
+		return
+	}
+	delete(w.eos, p) // end once
+	w.mu.Unlock()
+	go w.endPartition(p, eos, batches, tr)
+}
+
+func (w *stageWorker) endPartition(p int, eos int64, batches uint64, tr *offsetTracker) {
+	if err := w.ctl.publish(w.ctx, controlEvent{Step: w.name, Event: "ended", Partition: p, Batches: batches}); err != nil {
+		if w.ctx.Err() == nil {
+			w.fail(err)
+		}
+		return
+	}
+	if next := tr.finish(eos); next >= 0 {
+		commitTo(w.ctx, w.reader, w.self.topic, p, next, w.logger)
+	}
+	w.logger.Debug("partition ended", "partition", p, "batches", batches)
+}
+
+// ack marks a ticket's messages done and commits what that allows.
+func (w *stageWorker) ack(l *lane, t *ticket) {
+	for _, k := range t.keys {
+		tr := l.tracker
+		if l.partition < 0 {
+			tr = w.tracker(k.partition)
+		}
+		if next := tr.finish(k.offset); next >= 0 {
+			commitTo(w.ctx, w.reader, w.self.topic, k.partition, next, w.logger)
+		}
+		if l.partition < 0 {
+			w.maybeEndStateless(k.partition, tr)
+		}
+	}
+}
+
+// send produces the output of one batch of a lane.
+func (w *stageWorker) send(l *lane, t *ticket, b *flow.Batch) error {
+	var id identity
+	pos := indexPos
+	switch {
+	case t == nil: // the records an Emitter flushed at the end
+		id = identity{batch: l.flushBatch, part: l.index, of: l.count}
+		l.flushSent = true
+	case l.ordered:
+		id = identity{batch: t.batch.Seq, part: l.index, of: l.count}
+	default:
+		id = t.id
+	}
+	if t != nil {
+		pos = func(r *flow.Record, i int) uint64 {
+			if p, ok := t.pos[r]; ok {
+				return p
+			}
+			return uint64(i)
+		}
+	}
+	l.inFlight.Add(1)
+	onAck := func() { l.inFlight.Done() }
+	if t != nil {
+		onAck = func() {
+			w.ack(l, t)
+			l.inFlight.Done()
+		}
+	}
+	return w.prod.sendBatch(l.ctx, w.out, id, b, pos, onAck)
+}
+
+// startLane runs RunStages for a lane until its input closes.
+func (w *stageWorker) startLane(l *lane, st flow.NamedStage) {
+	plan := flow.Plan{Pipeline: w.run.Transport.TopicPrefix, Stages: []flow.NamedStage{st}, Workers: w.run.Workers, Logger: w.logger}
+	if l.ordered {
+		plan.Workers = 1
+	}
+	w.lanesWG.Add(1)
+	go func() {
+		defer w.lanesWG.Done()
+		defer close(l.done)
+		stats, err := flow.RunStages(l.ctx, plan, laneIn{l}, laneOut{l: l, send: w.send})
+		w.ws.addRun(stats)
+		if l.abandoned.Load() {
+			return
+		}
+		if err != nil {
+			l.err = fmt.Errorf("stage %s: %w", w.name, err)
+			w.fail(l.err)
+			return
+		}
+		if l.ordered && l.partition >= 0 && l.flushReady() {
+			w.finishOrderedLane(l)
+		}
+	}()
+}
+
+// flushReady reports whether the lane's input ended at an end marker (not
+// because the worker is stopping).
+func (l *lane) flushReady() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.endOffset >= 0
+}
+
+// abandonOpenLanes stops the lanes still waiting for input when the step is
+// complete: their partitions were finished by other workers.
+func (w *stageWorker) abandonOpenLanes() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, l := range w.lanes {
+		l.mu.Lock()
+		open := l.endOffset < 0
+		l.mu.Unlock()
+		if open {
+			l.abandoned.Store(true)
+			l.cancel()
+		}
+	}
+}
+
+// laneIndex says whether partition p has an ordered lane, and its output
+// identity.
+func (w *stageWorker) laneIndex(p int) (index, count uint64, ok bool) {
+	if w.self.mode == keyed {
+		return uint64(p), uint64(w.run.Transport.Partitions), true
+	}
+	if p == 0 {
+		return 0, 1, true
+	}
+	return 0, 0, false
+}
+
+// dispatchOrdered hands a frame to its partition's ordered lane, creating
+// the lane (and rebuilding its state) when this worker starts owning the
+// partition.
+func (w *stageWorker) dispatchOrdered(ctx context.Context, f *frame, key msgKey) error {
+	p := key.partition
+	index, count, isLane := w.laneIndex(p)
+	if !isLane {
+		// Without a partition key only partition 0 carries data; the others
+		// get just their end marker.
+		if f.kind != kindEnd {
+			return fmt.Errorf("kafka: %s partition %d offset %d: a data frame where only partition 0 carries data (stage %s has no partition key); was the topic written by another pipeline? use a new topic_prefix", w.self.topic, p, key.offset, w.name)
+		}
+		tr := w.tracker(p)
+		if key.offset <= tr.lastReceived() {
+			return nil
+		}
+		tr.received(key.offset)
+		go w.endPartition(p, key.offset, f.batches, tr)
+		return nil
+	}
+	w.mu.Lock()
+	l := w.lanes[p]
+	w.mu.Unlock()
+	if l != nil {
+		l.mu.Lock()
+		ended := l.endOffset >= 0
+		l.mu.Unlock()
+		if ended || key.offset <= l.last {
+			return nil // redelivered, or after the end
+		}
+	}
+	if l == nil || key.offset > l.last+1 {
+		if l != nil {
+			// Another worker processed this partition meanwhile: this lane's
+			// state is stale.
+			l.abandoned.Store(true)
+			l.cancel()
+		}
+		var err error
+		if l, err = w.newOrderedLane(ctx, p, index, count, key.offset); err != nil {
+			return err
+		}
+	}
+	l.last = key.offset
+	l.tracker.received(key.offset)
+	if f.kind == kindEnd {
+		if err := l.gather.end(f.batches); err != nil {
+			return fmt.Errorf("kafka: stage %s partition %d: %w", w.name, p, err)
+		}
+		l.mu.Lock()
+		l.endOffset = key.offset
+		l.flushBatch = f.batches
+		l.mu.Unlock()
+		close(l.in)
+		return nil
+	}
+	if !l.gather.add(f, key) {
+		w.ws.dupFrames.Add(1)
+		if next := l.tracker.finish(key.offset); next >= 0 {
+			commitTo(ctx, w.reader, w.self.topic, p, next, w.logger)
+		}
+		return nil
+	}
+	return w.release(ctx, l, false)
+}
+
+// release hands the lane every batch the gatherer can release.
+func (w *stageWorker) release(ctx context.Context, l *lane, suppress bool) error {
+	for {
+		g, ok := l.gather.release()
+		if !ok {
+			return nil
+		}
+		select {
+		case l.in <- ticketOfGathered(g, suppress):
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// newOrderedLane starts a lane for partition p with a fresh stage instance.
+// When the partition's history before offset upTo was processed by another
+// worker, that history is replayed through the stage with its output
+// suppressed (it was produced and acknowledged before the commit), so the
+// stage's state is the one the other worker had.
+func (w *stageWorker) newOrderedLane(ctx context.Context, p int, index, count uint64, upTo int64) (*lane, error) {
+	st, err := w.step.New()
+	if err != nil {
+		return nil, fmt.Errorf("building stage %s for partition %d: %w", w.name, p, err)
+	}
+	l := newLane(w.parent, p, index, count, true, w.run.stageOrder())
+	w.mu.Lock()
+	w.lanes[p] = l
+	w.mu.Unlock()
+	w.startLane(l, st)
+	if upTo <= 0 {
+		return l, nil
+	}
+	w.ws.rebuilds.Add(1)
+	w.logger.Info("taking over a partition: replaying its history to rebuild the stage's state", "partition", p, "messages", upTo)
+	r := w.run.Transport.partitionReader(w.self.topic, p)
+	defer r.Close()
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: replaying %s partition %d: %w", w.self.topic, p, err)
+		}
+		if m.Offset >= upTo {
+			return l, nil
+		}
+		w.ws.replayed.Add(1)
+		f, err := decodeFrame(m.Value)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: %s partition %d offset %d: %w", w.self.topic, p, m.Offset, err)
+		}
+		if f.kind == kindEnd {
+			return nil, fmt.Errorf("kafka: %s partition %d: end marker at offset %d before the committed offset %d, but the partition never ended", w.self.topic, p, m.Offset, upTo)
+		}
+		l.gather.add(f, msgKey{p, m.Offset})
+		if err := w.release(ctx, l, true); err != nil {
+			return nil, err
+		}
+		if m.Offset == upTo-1 {
+			return l, nil
+		}
+	}
+}
+
+// finishOrderedLane ends a partition after its lane's stage finished: the
+// records an Emitter flushed are produced (an empty frame if none, so the
+// next step knows the batch count), then the partition is marked ended.
+func (w *stageWorker) finishOrderedLane(l *lane) {
+	if w.emitter && !l.flushSent {
+		if err := w.send(l, nil, &flow.Batch{}); err != nil {
+			w.fail(err)
+			return
+		}
+	}
+	l.inFlight.Wait()
+	if err := w.prod.failed(); err != nil {
+		w.fail(err)
+		return
+	}
+	l.mu.Lock()
+	eos, batches := l.endOffset, l.flushBatch
+	l.mu.Unlock()
+	w.endPartition(l.partition, eos, batches, l.tracker)
+}

@@ -1,0 +1,613 @@
+package kafka
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// Wire format, version 1.
+//
+// One Kafka message value is one frame. Integers are unsigned LEB128 varints
+// ("uvarint") unless said otherwise; "zigzag" is a signed varint; a string or
+// byte slice is a uvarint length followed by its bytes. Kafka compresses
+// message batches (zstd), so the format only avoids redundancy that a
+// general-purpose compressor handles badly (per-record field names, decimal
+// numbers).
+//
+//	frame    = 'C' 'F' version:byte kind:byte body
+//	version  = 1
+//	kind 1, data frame:
+//	  batch:uvarint   batch number in the stream (0, 1, 2, ...)
+//	  part:uvarint    which part of the batch this frame holds (0 ≤ part < of)
+//	  of:uvarint      how many parts the batch was split into, in all
+//	  gather:uvarint  how many parts the receiving partition gets (ordered
+//	                  consumers wait for this many before using the batch)
+//	  n:uvarint, n × (pos:uvarint record)                 kept records
+//	  m:uvarint, m × (stage:string reason:string pos:uvarint record)  rejected
+//	kind 2, end of stream:
+//	  batches:uvarint how many batches the stream has
+//
+//	record   = seq:uvarint id:string text:string url:string timestamp:string
+//	           source:string tokens meta:map fields:map
+//	tokens   = n:uvarint, n × zigzag
+//	map      = 0 (nil) | n+1:uvarint, n × (key:string value), keys sorted
+//	value    = tag:byte payload, tags:
+//	  0 nil  1 false  2 true  3 int:zigzag  4 int64:zigzag  5 int32:zigzag
+//	  6 uint64:uvarint  7 float64:8 bytes little-endian IEEE 754
+//	  8 float32:4 bytes  9 string  10 []byte  11 []int32 (n, n×zigzag)
+//	  12 []int64 (n, n×zigzag)  13 []float32 (n, n×4 bytes)
+//	  14 []float64 (n, n×8 bytes)  15 []string (n, n×string)
+//	  16 []any (n, n×value)  17 map[string]any (map)  18 uint32:uvarint
+//	  19 []int (n, n×zigzag)  20 []uint32 (n, n×uvarint)  21 []bool (n, n×byte)
+//	  22 int8 zigzag  23 int16 zigzag  24 uint8 byte  25 uint16 uvarint
+//	  26 uint uvarint  27 []int8 (n, n×byte)  28 []int16 (n, n×zigzag)
+//	  29 []uint16 (n, n×uvarint)  30 []uint64 (n, n×uvarint)
+//	  31 JSON text (string) of any other value; it decodes as encoding/json
+//	     decodes into any, so its Go type changes (numbers become float64)
+//
+// pos is a record's index in its batch before the batch was split by key, so
+// the consumer that gathers the parts restores the order the records had.
+// A decoder rejects a frame whose magic or version it does not know, and
+// every count is checked against the bytes left, so a corrupt frame is an
+// error, never a panic or a huge allocation.
+
+const (
+	wireVersion   = 1
+	kindData      = 1
+	kindEnd       = 2
+	frameHeaderSz = 4
+)
+
+// frame is a decoded Kafka message value.
+type frame struct {
+	kind    byte
+	batch   uint64
+	part    uint64
+	of      uint64
+	gather  uint64
+	records []posRecord
+	rejects []posRejection
+	// batches is the stream's batch count, in an end-of-stream frame.
+	batches uint64
+}
+
+type posRecord struct {
+	pos uint64
+	r   *flow.Record
+}
+
+type posRejection struct {
+	pos uint64
+	rej flow.Rejection
+}
+
+// appendFrame encodes f after dst.
+func appendFrame(dst []byte, f *frame) ([]byte, error) {
+	dst = append(dst, 'C', 'F', wireVersion, f.kind)
+	switch f.kind {
+	case kindEnd:
+		return binary.AppendUvarint(dst, f.batches), nil
+	case kindData:
+	default:
+		return nil, fmt.Errorf("frame kind %d", f.kind)
+	}
+	dst = binary.AppendUvarint(dst, f.batch)
+	dst = binary.AppendUvarint(dst, f.part)
+	dst = binary.AppendUvarint(dst, f.of)
+	dst = binary.AppendUvarint(dst, f.gather)
+	dst = binary.AppendUvarint(dst, uint64(len(f.records)))
+	var err error
+	for _, pr := range f.records {
+		dst = binary.AppendUvarint(dst, pr.pos)
+		if dst, err = appendRecord(dst, pr.r); err != nil {
+			return nil, fmt.Errorf("record %s: %w", pr.r.ID, err)
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(f.rejects)))
+	for _, pj := range f.rejects {
+		dst = appendString(dst, pj.rej.Stage)
+		dst = appendString(dst, pj.rej.Reason)
+		dst = binary.AppendUvarint(dst, pj.pos)
+		if dst, err = appendRecord(dst, pj.rej.Record); err != nil {
+			return nil, fmt.Errorf("rejected record %s: %w", pj.rej.Record.ID, err)
+		}
+	}
+	return dst, nil
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+func appendRecord(dst []byte, r *flow.Record) ([]byte, error) {
+	dst = binary.AppendUvarint(dst, r.Seq())
+	dst = appendString(dst, r.ID)
+	dst = appendString(dst, r.Text)
+	dst = appendString(dst, r.URL)
+	dst = appendString(dst, r.Timestamp)
+	dst = appendString(dst, r.Source)
+	dst = binary.AppendUvarint(dst, uint64(len(r.Tokens)))
+	for _, t := range r.Tokens {
+		dst = binary.AppendVarint(dst, int64(t))
+	}
+	var err error
+	if dst, err = appendMap(dst, r.Meta); err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	if dst, err = appendMap(dst, r.Fields); err != nil {
+		return nil, fmt.Errorf("fields: %w", err)
+	}
+	return dst, nil
+}
+
+func appendMap(dst []byte, m map[string]any) ([]byte, error) {
+	if m == nil {
+		return append(dst, 0), nil
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(m))+1)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // same record, same bytes
+	var err error
+	for _, k := range keys {
+		dst = appendString(dst, k)
+		if dst, err = appendValue(dst, m[k]); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return dst, nil
+}
+
+func appendZigzags[T int | int8 | int16 | int32 | int64](dst []byte, tag byte, xs []T) []byte {
+	dst = append(dst, tag)
+	dst = binary.AppendUvarint(dst, uint64(len(xs)))
+	for _, x := range xs {
+		dst = binary.AppendVarint(dst, int64(x))
+	}
+	return dst
+}
+
+func appendUvarints[T uint16 | uint32 | uint64](dst []byte, tag byte, xs []T) []byte {
+	dst = append(dst, tag)
+	dst = binary.AppendUvarint(dst, uint64(len(xs)))
+	for _, x := range xs {
+		dst = binary.AppendUvarint(dst, uint64(x))
+	}
+	return dst
+}
+
+func appendValue(dst []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, 0), nil
+	case bool:
+		if x {
+			return append(dst, 2), nil
+		}
+		return append(dst, 1), nil
+	case int:
+		return binary.AppendVarint(append(dst, 3), int64(x)), nil
+	case int64:
+		return binary.AppendVarint(append(dst, 4), x), nil
+	case int32:
+		return binary.AppendVarint(append(dst, 5), int64(x)), nil
+	case uint64:
+		return binary.AppendUvarint(append(dst, 6), x), nil
+	case float64:
+		return binary.LittleEndian.AppendUint64(append(dst, 7), math.Float64bits(x)), nil
+	case float32:
+		return binary.LittleEndian.AppendUint32(append(dst, 8), math.Float32bits(x)), nil
+	case string:
+		return appendString(append(dst, 9), x), nil
+	case []byte:
+		return appendString(append(dst, 10), string(x)), nil
+	case []int32:
+		return appendZigzags(dst, 11, x), nil
+	case []int64:
+		return appendZigzags(dst, 12, x), nil
+	case []float32:
+		dst = binary.AppendUvarint(append(dst, 13), uint64(len(x)))
+		for _, f := range x {
+			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(f))
+		}
+		return dst, nil
+	case []float64:
+		dst = binary.AppendUvarint(append(dst, 14), uint64(len(x)))
+		for _, f := range x {
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
+		}
+		return dst, nil
+	case []string:
+		dst = binary.AppendUvarint(append(dst, 15), uint64(len(x)))
+		for _, s := range x {
+			dst = appendString(dst, s)
+		}
+		return dst, nil
+	case []any:
+		dst = binary.AppendUvarint(append(dst, 16), uint64(len(x)))
+		var err error
+		for i, e := range x {
+			if dst, err = appendValue(dst, e); err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		return dst, nil
+	case map[string]any:
+		return appendMap(append(dst, 17), x)
+	case uint32:
+		return binary.AppendUvarint(append(dst, 18), uint64(x)), nil
+	case []int:
+		return appendZigzags(dst, 19, x), nil
+	case []uint32:
+		return appendUvarints(dst, 20, x), nil
+	case []bool:
+		dst = binary.AppendUvarint(append(dst, 21), uint64(len(x)))
+		for _, b := range x {
+			if b {
+				dst = append(dst, 1)
+			} else {
+				dst = append(dst, 0)
+			}
+		}
+		return dst, nil
+	case int8:
+		return binary.AppendVarint(append(dst, 22), int64(x)), nil
+	case int16:
+		return binary.AppendVarint(append(dst, 23), int64(x)), nil
+	case uint8:
+		return append(dst, 24, x), nil
+	case uint16:
+		return binary.AppendUvarint(append(dst, 25), uint64(x)), nil
+	case uint:
+		return binary.AppendUvarint(append(dst, 26), uint64(x)), nil
+	case []int8:
+		dst = binary.AppendUvarint(append(dst, 27), uint64(len(x)))
+		for _, b := range x {
+			dst = append(dst, byte(b))
+		}
+		return dst, nil
+	case []int16:
+		return appendZigzags(dst, 28, x), nil
+	case []uint16:
+		return appendUvarints(dst, 29, x), nil
+	case []uint64:
+		return appendUvarints(dst, 30, x), nil
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("value of type %T cannot be sent between workers: %w", v, err)
+	}
+	return appendString(append(dst, 31), string(js)), nil
+}
+
+// errCorrupt wraps every decoding problem.
+var errCorrupt = errors.New("corrupt frame")
+
+// maxNesting bounds []any and map nesting so a hostile frame cannot exhaust
+// the stack.
+const maxNesting = 64
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
+	}
+	d.b = nil
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length that needs at least minBytes bytes per element.
+func (d *decoder) count(minBytes int) int {
+	n := d.uvarint()
+	if d.err != nil {
+		return 0
+	}
+	if n > uint64(len(d.b)/max(minBytes, 1)) {
+		d.fail("count %d exceeds the %d bytes left", n, len(d.b))
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.count(1)
+	if d.err != nil {
+		return nil
+	}
+	b := d.b[:n:n]
+	d.b = d.b[n:]
+	return b
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.fail("truncated")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) fixed(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if len(d.b) < n {
+		d.fail("truncated")
+		return nil
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	return b
+}
+
+// decodeFrame parses one Kafka message value.
+func decodeFrame(b []byte) (*frame, error) {
+	if len(b) < frameHeaderSz || b[0] != 'C' || b[1] != 'F' {
+		return nil, fmt.Errorf("%w: not a corpusflow frame (bad magic)", errCorrupt)
+	}
+	if b[2] != wireVersion {
+		return nil, fmt.Errorf("%w: wire version %d, this binary reads version %d (upgrade every worker together)", errCorrupt, b[2], wireVersion)
+	}
+	f := &frame{kind: b[3]}
+	d := &decoder{b: b[frameHeaderSz:]}
+	switch f.kind {
+	case kindEnd:
+		f.batches = d.uvarint()
+	case kindData:
+		f.batch = d.uvarint()
+		f.part = d.uvarint()
+		f.of = d.uvarint()
+		f.gather = d.uvarint()
+		if d.err == nil && (f.of == 0 || f.part >= f.of || f.gather > f.of) {
+			d.fail("part %d of %d, gather %d", f.part, f.of, f.gather)
+		}
+		n := d.count(8)
+		if n > 0 {
+			f.records = make([]posRecord, n)
+		}
+		for i := 0; i < n && d.err == nil; i++ {
+			f.records[i] = posRecord{pos: d.uvarint(), r: d.record()}
+		}
+		m := d.count(10)
+		if m > 0 {
+			f.rejects = make([]posRejection, m)
+		}
+		for i := 0; i < m && d.err == nil; i++ {
+			stage, reason := d.string(), d.string()
+			pos := d.uvarint()
+			f.rejects[i] = posRejection{pos: pos, rej: flow.Rejection{Stage: stage, Reason: reason, Record: d.record()}}
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown frame kind %d", errCorrupt, f.kind)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d bytes after the end of the frame", len(d.b))
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return f, nil
+}
+
+func (d *decoder) record() *flow.Record {
+	r := &flow.Record{}
+	r.SetSeq(d.uvarint())
+	r.ID = d.string()
+	r.Text = d.string()
+	r.URL = d.string()
+	r.Timestamp = d.string()
+	r.Source = d.string()
+	if n := d.count(1); n > 0 {
+		r.Tokens = make([]int32, n)
+		for i := range r.Tokens {
+			r.Tokens[i] = int32(d.varint())
+		}
+	}
+	r.Meta = d.mapValue(0)
+	r.Fields = d.mapValue(0)
+	return r
+}
+
+func (d *decoder) mapValue(depth int) map[string]any {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	n--
+	if n > uint64(len(d.b)/2) {
+		d.fail("map of %d entries in %d bytes", n, len(d.b))
+		return nil
+	}
+	m := make(map[string]any, n)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		k := d.string()
+		m[k] = d.value(depth + 1)
+	}
+	return m
+}
+
+func zigzags[T int | int8 | int16 | int32 | int64](d *decoder) []T {
+	n := d.count(1)
+	xs := make([]T, n)
+	for i := range xs {
+		xs[i] = T(d.varint())
+	}
+	return xs
+}
+
+func uvarints[T uint16 | uint32 | uint64](d *decoder) []T {
+	n := d.count(1)
+	xs := make([]T, n)
+	for i := range xs {
+		xs[i] = T(d.uvarint())
+	}
+	return xs
+}
+
+func (d *decoder) value(depth int) any {
+	if depth > maxNesting {
+		d.fail("values nested more than %d deep", maxNesting)
+		return nil
+	}
+	switch tag := d.byte(); tag {
+	case 0:
+		return nil
+	case 1:
+		return false
+	case 2:
+		return true
+	case 3:
+		return int(d.varint())
+	case 4:
+		return d.varint()
+	case 5:
+		return int32(d.varint())
+	case 6:
+		return d.uvarint()
+	case 7:
+		if b := d.fixed(8); b != nil {
+			return math.Float64frombits(binary.LittleEndian.Uint64(b))
+		}
+	case 8:
+		if b := d.fixed(4); b != nil {
+			return math.Float32frombits(binary.LittleEndian.Uint32(b))
+		}
+	case 9:
+		return d.string()
+	case 10:
+		return append([]byte(nil), d.bytes()...)
+	case 11:
+		return zigzags[int32](d)
+	case 12:
+		return zigzags[int64](d)
+	case 13:
+		n := d.count(4)
+		xs := make([]float32, n)
+		for i := range xs {
+			xs[i] = math.Float32frombits(binary.LittleEndian.Uint32(d.fixed(4)))
+		}
+		return xs
+	case 14:
+		n := d.count(8)
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = math.Float64frombits(binary.LittleEndian.Uint64(d.fixed(8)))
+		}
+		return xs
+	case 15:
+		n := d.count(1)
+		xs := make([]string, n)
+		for i := range xs {
+			xs[i] = d.string()
+		}
+		return xs
+	case 16:
+		n := d.count(1)
+		xs := make([]any, n)
+		for i := 0; i < n && d.err == nil; i++ {
+			xs[i] = d.value(depth + 1)
+		}
+		return xs
+	case 17:
+		m := d.mapValue(depth)
+		if m == nil && d.err == nil {
+			return map[string]any(nil)
+		}
+		return m
+	case 18:
+		return uint32(d.uvarint())
+	case 19:
+		return zigzags[int](d)
+	case 20:
+		return uvarints[uint32](d)
+	case 21:
+		n := d.count(1)
+		xs := make([]bool, n)
+		for i := range xs {
+			xs[i] = d.byte() != 0
+		}
+		return xs
+	case 22:
+		return int8(d.varint())
+	case 23:
+		return int16(d.varint())
+	case 24:
+		return d.byte()
+	case 25:
+		return uint16(d.uvarint())
+	case 26:
+		return uint(d.uvarint())
+	case 27:
+		b := d.bytes()
+		xs := make([]int8, len(b))
+		for i, c := range b {
+			xs[i] = int8(c)
+		}
+		return xs
+	case 28:
+		return zigzags[int16](d)
+	case 29:
+		return uvarints[uint16](d)
+	case 30:
+		return uvarints[uint64](d)
+	case 31:
+		js := d.bytes()
+		if d.err != nil {
+			return nil
+		}
+		var v any
+		if err := json.Unmarshal(js, &v); err != nil {
+			d.fail("JSON value: %v", err)
+			return nil
+		}
+		return v
+	default:
+		d.fail("unknown value tag %d", tag)
+	}
+	return nil
+}
