@@ -249,3 +249,14 @@ func BenchmarkQuality(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkC4ReferencePages: the c4 stage over the 97 pages that
+// TestC4MatchesTFDSReference compares with TFDS (scripts/tfds_clean_page.py
+// prints TFDS's own speed on the same pages).
+func BenchmarkC4ReferencePages(b *testing.B) {
+	var pages []string
+	for _, p := range c4ReferencePages(b) {
+		pages = append(pages, p.text)
+	}
+	benchmarkC4(b, pages, false)
+}

@@ -71,7 +71,7 @@ func sha(s string) string {
 }
 
 // c4ReferencePages builds the pages as scripts/c4_reference_pages.py does.
-func c4ReferencePages(t *testing.T) []goldenPage {
+func c4ReferencePages(t testing.TB) []goldenPage {
 	pages := readWETPages(t, "../testdata/warc/whirlwind.warc.wet.gz")
 	for _, f := range []string{"dolma-cc_en_head-0091.jsonl", "dolma-cc_en_head-0174.jsonl"} {
 		pages = append(pages, readJSONLPages(t, "../testdata/text/"+f, "metadata.url")...)

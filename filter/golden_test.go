@@ -30,7 +30,7 @@ type goldenPage struct {
 	id, url, text string
 }
 
-func readJSONLPages(t *testing.T, path, urlField string) []goldenPage {
+func readJSONLPages(t testing.TB, path, urlField string) []goldenPage {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -61,7 +61,7 @@ func readJSONLPages(t *testing.T, path, urlField string) []goldenPage {
 
 // readWETPages takes the conversion records of a WET file: the minimum of
 // WARC parsing a test needs (the ingest package does it properly).
-func readWETPages(t *testing.T, path string) []goldenPage {
+func readWETPages(t testing.TB, path string) []goldenPage {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -193,7 +193,7 @@ func compareGolden(t *testing.T, name, got string) {
 	}
 }
 
-func englishGoldenPages(t *testing.T) []goldenPage {
+func englishGoldenPages(t testing.TB) []goldenPage {
 	pages := readWETPages(t, "../testdata/warc/whirlwind.warc.wet.gz")
 	for _, f := range []string{"dolma-cc_en_head-0091.jsonl", "dolma-cc_en_head-0174.jsonl"} {
 		pages = append(pages, readJSONLPages(t, "../testdata/text/"+f, "metadata.url")...)
@@ -201,7 +201,7 @@ func englishGoldenPages(t *testing.T) []goldenPage {
 	return pages
 }
 
-func chineseGoldenPages(t *testing.T) []goldenPage {
+func chineseGoldenPages(t testing.TB) []goldenPage {
 	return readJSONLPages(t, "../testdata/zhwiki/zhwiki-AA-wiki_00-articles.jsonl", "url")
 }
 
