@@ -167,7 +167,7 @@ func TrainOnShards(ctx context.Context, cfg Config, opts RunOptions) (*Summary, 
 	}
 	cfg.OutputDir, cfg.Resume, cfg.Progress, cfg.Logger = opts.Output, opts.Resume, opts.Progress, opts.Logger
 	cfg.VocabPath = opts.Vocab
-	t, err := NewTrainer(cfg, vocab.Vocab, src)
+	t, err := NewTrainerContext(ctx, cfg, vocab.Vocab, src)
 	if err != nil {
 		return nil, err
 	}
@@ -233,4 +233,30 @@ func shardVocab(path string, info ShardInfo) (loadedVocab, error) {
 		}
 	}
 	return loadedVocab{Vocab: v}, nil
+}
+
+// StartSection starts the pipeline's `train:` section, if it has one, beside
+// the pipeline run (`corpusflow run` calls it with Pipeline.Sections before
+// flow.Run). wait blocks until training ends and returns its summary, or
+// nil, nil when there is no section. A follower waits for the manifest to
+// say the run is complete, so the caller cancels ctx when the pipeline fails
+// or is interrupted; training then checkpoints where it stands and returns.
+func StartSection(ctx context.Context, sections map[string]any, outputDir string, resume bool, logger *slog.Logger) (wait func() (*Summary, error)) {
+	sec, ok := sections["train"].(*Section)
+	if !ok {
+		return func() (*Summary, error) { return nil, nil }
+	}
+	type result struct {
+		sum *Summary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sum, err := sec.Run(ctx, outputDir, resume, logger)
+		done <- result{sum, err}
+	}()
+	return func() (*Summary, error) {
+		r := <-done
+		return r.sum, r.err
+	}
 }

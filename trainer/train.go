@@ -125,6 +125,12 @@ type Trainer struct {
 // NewTrainer builds the model (or restores the latest checkpoint of
 // cfg.OutputDir when cfg.Resume) and opens the data.
 func NewTrainer(cfg Config, vocab *Vocab, data DataSource) (*Trainer, error) {
+	return NewTrainerContext(context.Background(), cfg, vocab, data)
+}
+
+// NewTrainerContext is NewTrainer; ctx bounds the wait for held-out examples
+// in a directory that is still being written.
+func NewTrainerContext(ctx context.Context, cfg Config, vocab *Vocab, data DataSource) (*Trainer, error) {
 	if cfg.Model.VocabSize == 0 {
 		cfg.Model.VocabSize = vocab.Size
 	}
@@ -163,7 +169,7 @@ func NewTrainer(cfg Config, vocab *Vocab, data DataSource) (*Trainer, error) {
 			return nil, err
 		}
 	}
-	if err := t.loadEvalSet(); err != nil {
+	if err := t.loadEvalSet(ctx); err != nil {
 		return nil, err
 	}
 	if t.stream, err = data.Open(t.state.Epoch, t.state.Position); err != nil {
@@ -211,7 +217,7 @@ func (t *Trainer) restore() error {
 
 // loadEvalSet reads the first EvalExamples examples of epoch 0: they are
 // scored, never trained on.
-func (t *Trainer) loadEvalSet() error {
+func (t *Trainer) loadEvalSet(ctx context.Context) error {
 	t.heldOut = map[[2]int]bool{}
 	if t.cfg.EvalExamples == 0 {
 		return nil
@@ -223,7 +229,7 @@ func (t *Trainer) loadEvalSet() error {
 	defer s.Close()
 	var exs []Example
 	for len(exs) < t.cfg.EvalExamples {
-		ex, err := s.Next(context.Background())
+		ex, err := s.Next(ctx)
 		if err == io.EOF {
 			break
 		}

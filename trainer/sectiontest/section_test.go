@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -80,14 +79,7 @@ func TestTrainSectionFollowsRunningPipeline(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var wg sync.WaitGroup
-	var sum *trainer.Summary
-	var trainErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sum, trainErr = sec.Run(ctx, out, false, nil)
-	}()
+	wait := trainer.StartSection(ctx, p.Sections, out, false, nil)
 	built, err := p.Build(pipelines.BuildOptions{Output: out, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +87,7 @@ func TestTrainSectionFollowsRunningPipeline(t *testing.T) {
 	if _, err := flow.Run(ctx, built.Plan); err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	sum, trainErr := wait()
 	if trainErr != nil {
 		t.Fatal(trainErr)
 	}
