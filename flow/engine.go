@@ -106,6 +106,9 @@ func Run(ctx context.Context, plan Plan) (*RunStats, error) {
 		if err := e.readSources(stopSources, work, first); err != nil {
 			abort(err)
 		}
+		if ctx.Err() != nil {
+			notifyInterrupted(e.plan.Sinks) // before CloseSend: see resume.go
+		}
 	}()
 
 	in := first

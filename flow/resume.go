@@ -28,8 +28,16 @@ type Resumer interface {
 
 // Interruptible is implemented by sinks whose Close would otherwise mark
 // their output as finished (a "complete" manifest). The engine calls
-// Interrupted before Close when the run was cancelled or failed, so the sink
-// leaves its output resumable rather than complete.
+// Interrupted when the run was cancelled or failed, so the sink leaves its
+// output resumable rather than complete.
+//
+// On cancellation (Ctrl-C) the call comes as soon as the sources have
+// stopped, before the end of input reaches the stages: what arrives at the
+// sink afterwards includes what Emitter stages Flush at the end of their
+// input (a partial example, a shuffle buffer), which an uninterrupted run
+// would have emitted later and elsewhere. A resumable sink must not persist
+// it. Interrupted may be called from another goroutine than Write, and more
+// than once.
 type Interruptible interface {
 	Interrupted()
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -50,7 +51,9 @@ type ShardWriter struct {
 
 	started bool // the directory was prepared (fresh or resumed)
 	failed  error
-	cut     bool // the run was interrupted: Close leaves the manifest incomplete
+	// cut is set when the run is interrupted: from then on nothing more is
+	// persisted, and Close leaves the manifest incomplete.
+	cut atomic.Bool
 
 	layout   *Layout
 	schema   *arrow.Schema
@@ -64,6 +67,7 @@ type ShardWriter struct {
 
 	rv      rowValues
 	content *contentHasher
+	dropped int64 // records not written after an interruption
 
 	// The shard being written.
 	builder   *array.RecordBuilder
@@ -165,6 +169,12 @@ func (w *ShardWriter) Write(r *flow.Record) error {
 }
 
 func (w *ShardWriter) write(r *flow.Record) error {
+	if w.cut.Load() {
+		// Records after an interruption may be end-of-input flushes that an
+		// uninterrupted run places elsewhere; --resume recomputes them.
+		w.dropped++
+		return nil
+	}
 	if !w.started {
 		if err := w.startFresh(); err != nil {
 			return err
@@ -362,9 +372,11 @@ func (w *ShardWriter) closeShard() error {
 }
 
 // Interrupted says the run did not read all its input (flow.Interruptible):
-// Close then drops the unfinished shard and leaves the manifest incomplete,
-// so `--resume` can finish the directory exactly as an uninterrupted run.
-func (w *ShardWriter) Interrupted() { w.cut = true }
+// records that arrive afterwards are not written, and Close drops the
+// unfinished shard and leaves the manifest incomplete, so `--resume` can
+// finish the directory exactly as an uninterrupted run. It is safe to call
+// from any goroutine.
+func (w *ShardWriter) Interrupted() { w.cut.Store(true) }
 
 // Close finishes the last shard and marks the manifest complete, or after an
 // interruption drops the unfinished shard.
@@ -375,13 +387,17 @@ func (w *ShardWriter) Close() error {
 			w.builder = nil
 		}
 	}()
-	if w.cut || w.failed != nil {
+	if w.cut.Load() || w.failed != nil {
+		dropped := w.dropped
 		if w.shard != nil {
 			w.shard.file.Close()
 			os.Remove(w.shard.file.Name())
-			w.logger.Warn("run interrupted: the unfinished shard was dropped; `corpusflow run --resume` finishes the directory",
-				"dir", w.opts.Dir, "rows_dropped", w.shard.rows, "complete_shards", len(w.manifest.Shards))
+			dropped += w.shard.rows
 			w.shard = nil
+		}
+		if w.cut.Load() {
+			w.logger.Warn("run interrupted: rows after the last complete shard were not written; `corpusflow run --resume` finishes the directory",
+				"dir", w.opts.Dir, "rows_not_written", dropped, "complete_shards", len(w.manifest.Shards))
 		}
 		return nil
 	}
