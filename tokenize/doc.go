@@ -8,7 +8,7 @@
 // WordCounter and Train learn new vocabularies in bounded memory.
 //
 // Exactness is checked, not assumed: testdata/tokenize/golden holds Hugging
-// Face's ids (and, for GPT-2, tiktoken's) for 13,601 real and messy texts,
+// Face's ids (and, for GPT-2, tiktoken's) for 13,598 real and messy texts,
 // and the character tables are generated from what Hugging Face answers for
 // every Unicode code point (see tools/golden and
 // testdata/tokenize/PROVENANCE.md).
