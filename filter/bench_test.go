@@ -1,14 +1,14 @@
 package filter
 
 import (
-	"bufio"
 	"encoding/json"
-	"os"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corpusflow/corpusflow/internal/samples"
 )
 
 // cpuTime is the CPU time this process has used (user + system). The
@@ -49,28 +49,23 @@ func (m *cpuMeter) stop() {
 	}
 }
 
-const sharedText = "../../shared/testdata/text/"
-
 // englishWebPages are the Dolma Common Crawl documents (real English web
 // text, one page per JSONL row).
 func englishWebPages(tb testing.TB) []string {
 	tb.Helper()
 	var pages []string
-	for _, f := range []string{"dolma-cc_en_head-0091.jsonl", "dolma-cc_en_head-0174.jsonl"} {
-		file, err := os.Open(sharedText + f)
+	for _, f := range []string{samples.DolmaCC0091, samples.DolmaCC0174} {
+		lines, err := samples.Lines(f)
 		if err != nil {
-			tb.Skipf("shared test data: %v", err)
+			tb.Fatal(err)
 		}
-		sc := bufio.NewScanner(file)
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		for sc.Scan() {
+		for _, line := range lines {
 			var row struct{ Text string }
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			if err := json.Unmarshal([]byte(line), &row); err != nil {
 				tb.Fatal(err)
 			}
 			pages = append(pages, row.Text)
 		}
-		file.Close()
 	}
 	return pages
 }
@@ -78,9 +73,9 @@ func englishWebPages(tb testing.TB) []string {
 // chineseWikiPages are the articles of the zhwiki sample, markup removed.
 func chineseWikiPages(tb testing.TB) []string {
 	tb.Helper()
-	data, err := os.ReadFile(sharedText + "zhwiki-AA-wiki_00.txt")
+	data, err := samples.ReadFile(samples.ZhWiki)
 	if err != nil {
-		tb.Skipf("shared test data: %v", err)
+		tb.Fatal(err)
 	}
 	var pages []string
 	for _, doc := range strings.Split(string(data), "</doc>") {

@@ -1,9 +1,10 @@
 package filter
 
 import (
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/corpusflow/corpusflow/internal/samples"
 )
 
 // The language-id evaluation set, built the same way by
@@ -24,9 +25,9 @@ type labelledDoc struct {
 func langEvalDocs(tb testing.TB) []labelledDoc {
 	tb.Helper()
 	var docs []labelledDoc
-	wiki, err := os.ReadFile(sharedText + "wikitext-2-test.txt")
+	wiki, err := samples.ReadFile(samples.WikiText2Test)
 	if err != nil {
-		tb.Skipf("shared test data: %v", err)
+		tb.Fatal(err)
 	}
 	for _, line := range strings.Split(string(wiki), "\n") {
 		line = strings.TrimSpace(line)
@@ -37,9 +38,9 @@ func langEvalDocs(tb testing.TB) []labelledDoc {
 	for _, p := range englishWebPages(tb) {
 		docs = append(docs, labelledDoc{"en", p})
 	}
-	zh, err := os.ReadFile(sharedText + "zhwiki-AA-wiki_00.txt")
+	zh, err := samples.ReadFile(samples.ZhWiki)
 	if err != nil {
-		tb.Skipf("shared test data: %v", err)
+		tb.Fatal(err)
 	}
 	title := false
 	for _, line := range strings.Split(string(zh), "\n") {
