@@ -118,8 +118,9 @@ type Stage struct {
 	counters *flow.Counters
 	logger   *slog.Logger
 
-	nextID    int64
-	warnedNil bool
+	nextID        int64
+	warnedNil     bool
+	warnedWrapped bool
 	pending   []*flow.Record // emitted from Process, which has no out
 }
 
@@ -301,6 +302,10 @@ func (s *Stage) ProcessEmit(r *flow.Record, out func(*flow.Record)) string {
 			s.logger.Warn("pack: token id outside the vocabulary; record skipped", "record", r.ID, "id", id, "vocab_size", vocabSize)
 			return "token_id_out_of_range"
 		}
+	}
+	if !s.warnedWrapped && s.special.CLS >= 0 && r.Tokens[0] == s.special.CLS {
+		s.warnedWrapped = true
+		s.logger.Warn("pack: token ids already start with the [CLS]/<s> token; pack adds special tokens itself, so tokenize with add_special: false", "record", r.ID)
 	}
 	s.counters.Add("tokens_in", int64(len(r.Tokens)))
 	s.packer.add(r.ID, r.Tokens, func(ex *example) { s.emit(ex, out) })
