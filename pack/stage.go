@@ -121,7 +121,7 @@ type Stage struct {
 	nextID        int64
 	warnedNil     bool
 	warnedWrapped bool
-	pending   []*flow.Record // emitted from Process, which has no out
+	pending       []*flow.Record // emitted from Process, which has no out
 }
 
 // New builds the stage: it loads the vocabulary and checks that it has the
