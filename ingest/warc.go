@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/corpusflow/corpusflow/flow"
 )
@@ -166,7 +167,13 @@ func (p *warcPart) read(ctx context.Context, in *openedInput, emit func(*flow.Re
 	if p.src.cfg.Extractor == extractTrafilatura && (p.src.types[recordResponse] || p.src.types[recordResource]) {
 		workers = p.src.workers
 	}
-	err := orderedMap(ctx, workers, next, convert, out)
+	// Only HTML extraction is worth another goroutine; WET text and
+	// skipped records are converted as they are read.
+	weigh := func(rec *warcRecord) (bool, int) {
+		t := strings.ToLower(rec.Header.Get("WARC-Type"))
+		return t != recordResponse && t != recordResource, len(rec.Block)
+	}
+	err := orderedMapWeighed(ctx, workers, next, convert, weigh, out)
 	if s.total == 0 && err == nil {
 		report.Problem("empty_file", p.file.Path, errors.New("no WARC records"))
 	}
@@ -319,9 +326,17 @@ func warcDate(v string, problem func(kind string, err error)) string {
 
 // validText returns b as a string, repairing invalid UTF-8 with U+FFFD and
 // counting it.
+//
+// b must be a record's own block: the scanner allocates each wanted block
+// afresh and never writes to it once read, so the string can share its
+// bytes instead of copying them — a WET file's text is most of what it
+// allocates, and the copy cost about a tenth of the ingest throughput.
 func validText(b []byte, problem func(kind string, err error)) string {
 	if utf8.Valid(b) {
-		return string(b)
+		if len(b) == 0 {
+			return ""
+		}
+		return unsafe.String(&b[0], len(b))
 	}
 	problem("invalid_utf8", errors.New("repaired with U+FFFD"))
 	return strings.ToValidUTF8(string(b), "\uFFFD")
