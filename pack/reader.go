@@ -89,6 +89,12 @@ type Reader struct {
 
 // OpenReader opens the shard directory dir.
 func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
+	return OpenReaderContext(context.Background(), dir, opts)
+}
+
+// OpenReaderContext is OpenReader; with Follow, it waits for the directory's
+// first manifest until ctx is done.
+func OpenReaderContext(ctx context.Context, dir string, opts ReaderOptions) (*Reader, error) {
 	if opts.WorldSize == 0 {
 		opts.WorldSize = 1
 	}
@@ -108,7 +114,11 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 	m, err := ReadManifest(dir)
 	for opts.Follow && errors.Is(err, ErrNoManifest) {
 		// The writer publishes the manifest before its first shard.
-		time.Sleep(opts.PollInterval)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(opts.PollInterval):
+		}
 		m, err = ReadManifest(dir)
 	}
 	if err != nil {

@@ -226,6 +226,11 @@ func TestFollowGivesUpWhenContextEnds(t *testing.T) {
 	if _, err := rd.NextContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want the context's error", err)
 	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	if _, err := OpenReaderContext(ctx2, filepath.Join(dir, "not-yet"), ReaderOptions{Follow: true, PollInterval: time.Millisecond}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting for a directory that never comes: %v", err)
+	}
 	if _, err := OpenReader(dir, ReaderOptions{Shuffle: true}); err == nil || !strings.Contains(err.Error(), "still being written") {
 		t.Fatalf("shuffling an incomplete directory: %v", err)
 	}
