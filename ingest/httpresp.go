@@ -53,21 +53,8 @@ func parseHTTPResponse(block []byte) (*httpResponse, error) {
 		return nil, fmt.Errorf("status line %q has no status code", truncateForMessage(status))
 	}
 	resp := &httpResponse{Status: code, Body: block[min(headEnd+bodyStart, len(block)):]}
-	for _, line := range lines[1:] {
-		line = trimEOL(line)
-		if len(line) == 0 {
-			continue
-		}
-		if (line[0] == ' ' || line[0] == '\t') && len(resp.Header.fields) > 0 {
-			last := &resp.Header.fields[len(resp.Header.fields)-1]
-			last[1] += " " + strings.TrimSpace(string(line))
-			continue
-		}
-		name, value, ok := bytes.Cut(line, []byte{':'})
-		if !ok {
-			continue
-		}
-		resp.Header.fields = append(resp.Header.fields, [2]string{string(bytes.TrimSpace(name)), string(bytes.TrimSpace(value))})
+	if len(lines) > 1 {
+		parseFields(string(block[len(lines[0])+1:headEnd]), &resp.Header)
 	}
 	return resp, nil
 }

@@ -69,6 +69,7 @@ type warcScanner struct {
 	inGarbage bool // skipping bytes between records; counted once per run
 	quiet     bool // the current garbage is what is left of a dropped record
 	blockBuf  []byte
+	headerBuf []byte
 	ready     []*warcRecord // complete records waiting for Next
 }
 
@@ -301,9 +302,11 @@ func recordKindForGap(gap *gapError) string {
 	return "corrupt_record"
 }
 
-// readHeader reads named fields up to the blank line that ends them.
+// readHeader reads named fields up to the blank line that ends them. The
+// header's bytes become one string that every field slices, rather than two
+// strings per field: WET records are small and many.
 func (w *warcScanner) readHeader(h *warcHeader) error {
-	total := 0
+	raw := w.headerBuf[:0]
 	for {
 		line, tooLong, err := w.s.readLine(maxWARCHeaderLine)
 		if err != nil {
@@ -312,24 +315,40 @@ func (w *warcScanner) readHeader(h *warcHeader) error {
 		if tooLong {
 			return fmt.Errorf("header line longer than %d bytes", maxWARCHeaderLine)
 		}
-		total += len(line)
-		if total > maxWARCHeaderBytes {
+		if len(raw)+len(line) > maxWARCHeaderBytes {
 			return fmt.Errorf("header longer than %d bytes", maxWARCHeaderBytes)
 		}
-		line = trimEOL(line)
-		if len(line) == 0 {
-			return nil
+		if isBlankLine(line) {
+			break
+		}
+		raw = append(raw, line...)
+	}
+	w.headerBuf = raw
+	parseFields(string(raw), h)
+	return nil
+}
+
+// parseFields appends the "Name: value" lines of text to h; a line that
+// starts with white space continues the previous value, and a line without
+// a colon is skipped (lenient, like other readers).
+func parseFields(text string, h *warcHeader) {
+	for len(text) > 0 {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			continue
 		}
 		if (line[0] == ' ' || line[0] == '\t') && len(h.fields) > 0 {
 			last := &h.fields[len(h.fields)-1]
-			last[1] += " " + strings.TrimSpace(string(line))
+			last[1] += " " + strings.TrimSpace(line)
 			continue
 		}
-		name, value, ok := bytes.Cut(line, []byte{':'})
+		name, value, ok := strings.Cut(line, ":")
 		if !ok {
-			continue // not a field; lenient like other readers
+			continue
 		}
-		h.fields = append(h.fields, [2]string{string(bytes.TrimSpace(name)), string(bytes.TrimSpace(value))})
+		h.fields = append(h.fields, [2]string{strings.TrimSpace(name), strings.TrimSpace(value)})
 	}
 }
 
