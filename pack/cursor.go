@@ -30,6 +30,9 @@ type columnsOf struct {
 	id, docID                                *array.String
 	inputIDs, tokenTypeIDs, labels, targets  listColumn
 	length, targetsLength, nextSentenceLabel *array.Int32
+	image                                    *array.Binary
+	caption                                  *array.String
+	width, height, itmLabel                  *array.Int32
 }
 
 // listColumn is a list<int32> or fixed_size_list<int32> column.
@@ -170,6 +173,19 @@ func columnsIn(rec arrow.Record) (columnsOf, error) {
 			cols.targetsLength, err = asInt32(f.Name, col)
 		case ColNextSentenceLabel:
 			cols.nextSentenceLabel, err = asInt32(f.Name, col)
+		case ColImage:
+			var ok bool
+			if cols.image, ok = col.(*array.Binary); !ok {
+				err = fmt.Errorf("column %q is %s, want binary", f.Name, col.DataType())
+			}
+		case ColCaption:
+			cols.caption, err = asString(f.Name, col)
+		case ColWidth:
+			cols.width, err = asInt32(f.Name, col)
+		case ColHeight:
+			cols.height, err = asInt32(f.Name, col)
+		case ColITMLabel:
+			cols.itmLabel, err = asInt32(f.Name, col)
 		}
 		if err != nil {
 			return cols, err
@@ -234,6 +250,21 @@ func (cols *columnsOf) example(row int) (Example, error) {
 	}
 	if cols.nextSentenceLabel != nil {
 		ex.NextSentenceLabel = int(cols.nextSentenceLabel.Value(row))
+	}
+	if cols.image != nil {
+		ex.Image = append([]byte(nil), cols.image.Value(row)...) // outlives the batch
+	}
+	if cols.caption != nil {
+		ex.Caption = cols.caption.Value(row)
+	}
+	if cols.width != nil {
+		ex.Width = int(cols.width.Value(row))
+	}
+	if cols.height != nil {
+		ex.Height = int(cols.height.Value(row))
+	}
+	if cols.itmLabel != nil {
+		ex.ITMLabel = int(cols.itmLabel.Value(row))
 	}
 	return ex, nil
 }

@@ -37,6 +37,7 @@ const (
 	KindString ColumnKind = iota
 	KindInt32
 	KindInt32List
+	KindBinary // encoded bytes (images)
 )
 
 // Column is one column of a shard.
@@ -127,6 +128,8 @@ func (c Column) ArrowType() arrow.DataType {
 		return arrow.BinaryTypes.String
 	case KindInt32:
 		return arrow.PrimitiveTypes.Int32
+	case KindBinary:
+		return arrow.BinaryTypes.Binary
 	}
 	// Items keep Arrow's default (nullable) type: it is what pyarrow and
 	// datasets produce for list<int32>, and Go's builders do not keep a
@@ -186,6 +189,8 @@ func (l *Layout) huggingFaceFeatures() string {
 			features[c.Name] = value{Dtype: "string", Type: "Value"}
 		case KindInt32:
 			features[c.Name] = value{Dtype: "int32", Type: "Value"}
+		case KindBinary:
+			features[c.Name] = value{Dtype: "binary", Type: "Value"}
 		case KindInt32List:
 			length := -1
 			if c.Width > 0 {

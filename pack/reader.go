@@ -65,7 +65,12 @@ type Example struct {
 	Length            int
 	TargetsLength     int
 	NextSentenceLabel int
-	Position          Position
+	// Image–text examples (mode image_text; see image_text.go for the columns).
+	Image         []byte
+	Width, Height int
+	Caption       string
+	ITMLabel      int
+	Position      Position
 	// Shard is the file the example was read from (provenance; Position.Shard
 	// counts this rank's shards instead).
 	Shard string

@@ -18,6 +18,7 @@ type rowValues struct {
 	strings []string
 	ints    []int32
 	lists   [][]int32
+	bytes   [][]byte
 }
 
 // valueOf finds the value of column c for record r.
@@ -48,7 +49,7 @@ func valueOf(r *flow.Record, c Column) (any, bool) {
 // extract reads every column of r into rv, reusing its maps.
 func (rv *rowValues) extract(r *flow.Record, l *Layout) error {
 	if n := len(l.Columns); len(rv.strings) != n {
-		rv.strings, rv.ints, rv.lists = make([]string, n), make([]int32, n), make([][]int32, n)
+		rv.strings, rv.ints, rv.lists, rv.bytes = make([]string, n), make([]int32, n), make([][]int32, n), make([][]byte, n)
 	}
 	for i, c := range l.Columns {
 		v, ok := valueOf(r, c)
@@ -77,6 +78,12 @@ func (rv *rowValues) extract(r *flow.Record, l *Layout) error {
 				return fmt.Errorf("record %s: column %q has %d values, the layout says %d", r.ID, c.Name, len(ids), c.Width)
 			}
 			rv.lists[i] = ids
+		case KindBinary:
+			b, ok := v.([]byte)
+			if !ok {
+				return fmt.Errorf("record %s: column %q is %T, want []byte", r.ID, c.Name, v)
+			}
+			rv.bytes[i] = b
 		}
 	}
 	return nil
@@ -125,6 +132,9 @@ func (h *contentHasher) addRow(l *Layout, rv *rowValues) {
 			for _, id := range ids {
 				b = binary.LittleEndian.AppendUint32(b, uint32(id))
 			}
+		case KindBinary:
+			b = binary.LittleEndian.AppendUint64(b, uint64(len(rv.bytes[i])))
+			b = append(b, rv.bytes[i]...)
 		}
 	}
 	h.digest.Write(b)

@@ -28,7 +28,7 @@ const (
 // Config is the `pack` stage's configuration.
 type Config struct {
 	Vocab       string `yaml:"vocab" help:"the vocabulary the tokenize stage used: special token ids, sentinels and the checksum recorded in the shards" required:"true" path:"input"`
-	Mode        string `yaml:"mode" help:"mlm: RoBERTa/BERT masked-LM examples; nsp: BERT segment pairs with a next-sentence label; span_corruption: T5 inputs and targets" choices:"mlm,nsp,span_corruption"`
+	Mode        string `yaml:"mode" help:"mlm: RoBERTa/BERT masked-LM examples; nsp: BERT segment pairs with a next-sentence label; span_corruption: T5 inputs and targets; image_text: one example per image–text pair (image_text.go)" choices:"mlm,nsp,span_corruption,image_text"`
 	SeqLen      int    `yaml:"seq_len" help:"tokens per example, special tokens included (span_corruption: encoder input length)"`
 	DocBoundary string `yaml:"doc_boundary" help:"cross: pack documents back to back, separated by [SEP]; strict: never cross a document, pad its tail" choices:"cross,strict"`
 	Pad         bool   `yaml:"pad" help:"pad short examples to seq_len, so input_ids is a fixed_size_list; false writes variable-length lists"`
@@ -44,6 +44,9 @@ type Config struct {
 
 	NoiseDensity   float64 `yaml:"noise_density" help:"span_corruption: fraction of tokens replaced by sentinels"`
 	MeanSpanLength float64 `yaml:"mean_span_length" help:"span_corruption: mean length of a noise span"`
+
+	CaptionLen int  `yaml:"caption_len" help:"image_text: caption token ids per example, padded or cut to this length"`
+	ITM        bool `yaml:"itm" help:"image_text: add a seeded mismatched pair (label 0) after each pair (label 1) for image–text matching"`
 
 	Shuffle ShuffleConfig `yaml:"shuffle" help:"deterministic shuffle buffer over the examples"`
 }
@@ -61,6 +64,7 @@ func DefaultConfig() Config {
 		DupeFactor: 1, MaskProb: 0.15,
 		ShortSeqProb: 0.1, NSPPool: 256,
 		NoiseDensity: 0.15, MeanSpanLength: 3,
+		CaptionLen: 32,
 	}
 }
 
@@ -92,6 +96,12 @@ func (c *Config) Validate() error {
 		return field("mean_span_length", "%g must be at least 1", c.MeanSpanLength)
 	case c.Shuffle.Buffer < 0:
 		return field("shuffle.buffer", "%d must not be negative", c.Shuffle.Buffer)
+	case c.CaptionLen < 2 || c.CaptionLen > 4096:
+		return field("caption_len", "%d must be in [2, 4096]", c.CaptionLen)
+	case c.ITM && c.Mode != ModeImageText:
+		return field("itm", "is for mode image_text")
+	case c.StaticMask && c.Mode == ModeImageText:
+		return field("static_mask", "image_text examples are not masked at pack time")
 	case c.StaticMask && c.Mode == ModeSpanCorruption:
 		return field("static_mask", "span_corruption makes its own noise; static_mask is for mlm and nsp")
 	}
@@ -113,6 +123,7 @@ type Stage struct {
 	special  tokenize.SpecialTokens
 	layout   *Layout
 	packer   packer
+	pairs    *imageTextPacker // mode image_text
 	masker   *masker
 	shuffle  *shuffleBuffer
 	counters *flow.Counters
@@ -187,8 +198,10 @@ func New(c *Config, env *flow.Env) (*Stage, error) {
 		}
 		sp.sentinels = sentinels
 		s.packer = sp
+	case ModeImageText:
+		s.pairs = newImageTextPacker(&s.cfg, s.special, rng, counters)
 	default:
-		return nil, &flow.FieldError{Field: "mode", Err: fmt.Errorf("%q is not mlm, nsp or span_corruption", c.Mode)}
+		return nil, &flow.FieldError{Field: "mode", Err: fmt.Errorf("%q is not mlm, nsp, span_corruption or image_text", c.Mode)}
 	}
 	if c.StaticMask {
 		if err := need("[MASK]", s.special.MASK); err != nil {
@@ -216,6 +229,9 @@ func (s *Stage) makeLayout(env *flow.Env, sentinels []int32) *Layout {
 		{Name: ColDocID, Kind: KindString},
 		{Name: ColInputIDs, Kind: KindInt32List, Width: width},
 	}
+	if s.pairs != nil {
+		cols = nil
+	}
 	switch s.cfg.Mode {
 	case ModeNSP:
 		cols = append(cols, Column{Name: ColTokenTypeIDs, Kind: KindInt32List, Width: width})
@@ -229,7 +245,11 @@ func (s *Stage) makeLayout(env *flow.Env, sentinels []int32) *Layout {
 	if s.cfg.StaticMask {
 		cols = append(cols, Column{Name: ColLabels, Kind: KindInt32List, Width: width})
 	}
-	cols = append(cols, Column{Name: ColLength, Kind: KindInt32})
+	if s.pairs == nil {
+		cols = append(cols, Column{Name: ColLength, Kind: KindInt32})
+	} else {
+		cols = s.pairs.columns()
+	}
 	switch s.cfg.Mode {
 	case ModeNSP:
 		cols = append(cols, Column{Name: ColNextSentenceLabel, Kind: KindInt32})
@@ -248,6 +268,8 @@ func (s *Stage) makeLayout(env *flow.Env, sentinels []int32) *Layout {
 	switch s.cfg.Mode {
 	case ModeNSP:
 		packCfg["short_seq_prob"], packCfg["nsp_pool"] = s.cfg.ShortSeqProb, s.cfg.NSPPool
+	case ModeImageText:
+		packCfg["caption_len"], packCfg["itm"] = s.cfg.CaptionLen, s.cfg.ITM
 	case ModeSpanCorruption:
 		packCfg["noise_density"], packCfg["mean_span_length"] = s.cfg.NoiseDensity, s.cfg.MeanSpanLength
 		packCfg["targets_length"], packCfg["sentinels"] = s.packer.(*spanPacker).targetsLength, sentinels
@@ -289,6 +311,9 @@ func (s *Stage) Process(r *flow.Record) string {
 // completes.
 func (s *Stage) ProcessEmit(r *flow.Record, out func(*flow.Record)) string {
 	s.drainPending(out)
+	if s.pairs != nil {
+		return s.pairs.process(s, r, out)
+	}
 	if len(r.Tokens) == 0 {
 		if r.Tokens == nil && !s.warnedNil {
 			s.warnedNil = true
@@ -315,7 +340,9 @@ func (s *Stage) ProcessEmit(r *flow.Record, out func(*flow.Record)) string {
 // Flush emits the last, partial example and empties the shuffle buffer.
 func (s *Stage) Flush(out func(*flow.Record)) error {
 	s.drainPending(out)
-	s.packer.flush(func(ex *example) { s.emit(ex, out) })
+	if s.packer != nil {
+		s.packer.flush(func(ex *example) { s.emit(ex, out) })
+	}
 	if s.shuffle != nil {
 		s.shuffle.drain(out)
 	}

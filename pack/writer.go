@@ -272,6 +272,8 @@ func (w *ShardWriter) appendRow() {
 			fb.(*array.StringBuilder).Append(w.rv.strings[i])
 		case KindInt32:
 			fb.(*array.Int32Builder).Append(w.rv.ints[i])
+		case KindBinary:
+			fb.(*array.BinaryBuilder).Append(w.rv.bytes[i])
 		case KindInt32List:
 			if c.Width > 0 {
 				lb := fb.(*array.FixedSizeListBuilder)
