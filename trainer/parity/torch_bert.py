@@ -211,13 +211,17 @@ def bench(args):
         opt.step()
 
     step()
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     for _ in range(args.steps):
         step()
     secs = time.perf_counter() - start
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) / args.steps
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(dict(framework=f"pytorch {torch.__version__}", config=args.config, threads=torch.get_num_threads(),
-                          steps=args.steps, s_per_step=secs / args.steps, tokens_per_s=B * S * args.steps / secs,
+                          steps=args.steps, s_per_step=round(secs / args.steps, 3), tokens_per_s=round(B * S * args.steps / secs),
+                          cpu_s_per_step=round(cpu, 3), tokens_per_cpu_s=round(B * S / cpu),
                           peak_rss_mib=round(peak, 1))))
 
 
