@@ -9,6 +9,6 @@
 // add "width", "height", "original_width", "original_height",
 // "image_format" (filter.image_decode) and "image_hash",
 // "image_hash_mirror", "image_hash_algo" (dedup.image_hash). Downloading
-// (download: true) is in imagefetch.go: bounded concurrency, timeouts, a
+// (fetch: {download: true}) is in imagefetch.go: bounded concurrency, timeouts, a
 // size cap, retries, X-Robots-Tag opt-outs and no private addresses.
 package ingest

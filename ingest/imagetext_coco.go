@@ -18,7 +18,7 @@ type COCOConfig struct {
 	Path        string `yaml:"path" required:"true" path:"input" help:"COCO caption JSON (images + annotations), plain, gzip or zstd"`
 	ImageDir    string `yaml:"image_dir" path:"input" help:"folder holding the images named by file_name (train2017/); without it, images come from coco_url when download is on"`
 	MaxJSONMB   int    `yaml:"max_json_mb" help:"larger files are refused (the file is read whole; captions_train2017.json is 92 MB)"`
-	FetchConfig `yaml:",inline"`
+	FetchConfig `yaml:"fetch" help:"downloading image URLs: download, download_concurrency, download_timeout_s, max_image_mb, download_retries, respect_x_robots_tag, allow_private, user_agent"`
 }
 
 // DefaultCOCOConfig is the coco_captions defaults.
@@ -32,7 +32,7 @@ func (c *COCOConfig) Validate() error {
 		return &flow.FieldError{Field: "max_json_mb", Err: errors.New("must be at least 1")}
 	}
 	if c.ImageDir == "" && !c.Download {
-		return &flow.FieldError{Field: "image_dir", Err: errors.New("give the image folder, or download: true to fetch coco_url")}
+		return &flow.FieldError{Field: "image_dir", Err: errors.New("give the image folder, or fetch: {download: true} to fetch coco_url")}
 	}
 	return validateImageFetch(&c.FetchConfig)
 }

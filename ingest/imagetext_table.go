@@ -26,7 +26,7 @@ type ImageTextTableConfig struct {
 	IDColumn      string `yaml:"id_column" help:"column or JSON field holding the id (default file:line)"`
 	ImageDir      string `yaml:"image_dir" path:"input" help:"folder that relative image paths are under (default: the table's folder)"`
 	MaxLineMB     int    `yaml:"max_line_mb" help:"longer rows are skipped"`
-	FetchConfig   `yaml:",inline"`
+	FetchConfig   `yaml:"fetch" help:"downloading image URLs: download, download_concurrency, download_timeout_s, max_image_mb, download_retries, respect_x_robots_tag, allow_private, user_agent"`
 }
 
 // DefaultImageTextTableConfig: img2dataset's column names.
