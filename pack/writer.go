@@ -55,8 +55,9 @@ type ShardWriter struct {
 	// persisted, and Close leaves the manifest incomplete.
 	cut atomic.Bool
 
-	layout   *Layout
-	schema   *arrow.Schema
+	layout     *Layout
+	sameLayout *Layout // the last copy of layout found equal to it
+	schema     *arrow.Schema
 	manifest Manifest
 
 	// Resuming: the first skip records are replays of rows already in
@@ -184,10 +185,12 @@ func (w *ShardWriter) write(r *flow.Record) error {
 		if err := w.setLayout(r); err != nil {
 			return err
 		}
-	} else if l := LayoutOf(r.Fields); l != nil && l != w.layout {
-		if fmt.Sprint(l.JSON()) != fmt.Sprint(w.layout.JSON()) {
+	} else if l := LayoutOf(r.Fields); l != nil && l != w.layout && l != w.sameLayout {
+		// Records that crossed a process boundary carry copies of the layout.
+		if !sameLayout(l, w.layout) {
 			return fmt.Errorf("record %s has another layout than the records before it", r.ID)
 		}
+		w.sameLayout = l
 	}
 	if err := w.rv.extract(r, w.layout); err != nil {
 		return err
@@ -446,4 +449,22 @@ func (s *seekingBuffer) Seek(offset int64, whence int) (int64, error) {
 		return s.out.n + int64(s.Buffered()), nil
 	}
 	return 0, errors.New("shard files are written front to back; seeking is not supported")
+}
+
+// sameLayout reports whether two layouts describe the same schema.
+func sameLayout(a, b *Layout) bool {
+	if len(a.Columns) != len(b.Columns) || len(a.Metadata) != len(b.Metadata) {
+		return false
+	}
+	for i := range a.Columns {
+		if a.Columns[i] != b.Columns[i] {
+			return false
+		}
+	}
+	for k, v := range a.Metadata {
+		if bv, ok := b.Metadata[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
 }

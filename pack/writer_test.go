@@ -153,3 +153,27 @@ func TestSchemaCarriesMetadataAndHuggingFaceFeatures(t *testing.T) {
 		t.Fatalf("labels type %s", got)
 	}
 }
+
+func TestWriterAcceptsCopiesOfTheLayoutAndRefusesAnother(t *testing.T) {
+	l := testLayout(4)
+	recs := testRecords(l, 3)
+	copied := *l
+	AttachLayout(recs[1], &copied) // as after a transport between processes
+	other := testLayout(4)
+	other.Metadata[MetaVocabSHA256] = "other"
+	AttachLayout(recs[2], other)
+	w, err := NewShardWriter(WriterOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Write(recs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(recs[1]); err != nil {
+		t.Fatalf("a copy of the layout: %v", err)
+	}
+	if err := w.Write(recs[2]); err == nil || !strings.Contains(err.Error(), "another layout") {
+		t.Fatalf("another layout: %v", err)
+	}
+}
