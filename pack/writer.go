@@ -58,7 +58,7 @@ type ShardWriter struct {
 	layout     *Layout
 	sameLayout *Layout // the last copy of layout found equal to it
 	schema     *arrow.Schema
-	manifest Manifest
+	manifest   Manifest
 
 	// Resuming: the first skip records are replays of rows already in
 	// shards; they are hashed and checked against the manifest, not written.
