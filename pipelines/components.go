@@ -6,6 +6,7 @@ package pipelines
 import (
 	_ "github.com/corpusflow/corpusflow/dedup"
 	_ "github.com/corpusflow/corpusflow/filter"
+	_ "github.com/corpusflow/corpusflow/flow/kafka"
 	_ "github.com/corpusflow/corpusflow/ingest"
 	_ "github.com/corpusflow/corpusflow/pack"
 	_ "github.com/corpusflow/corpusflow/sinks"

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -263,4 +264,84 @@ func compareLines(t *testing.T, what string, got, want []string) {
 			return
 		}
 	}
+}
+
+// countingStage cancels its worker after a number of records: the worker
+// leaves mid-stream, with some of its input committed and some not.
+type countingStage struct {
+	*exactDedup
+	left   int
+	cancel context.CancelFunc
+}
+
+func (c *countingStage) Process(r *flow.Record) string {
+	c.left--
+	if c.left == 0 {
+		c.cancel()
+	}
+	return c.exactDedup.Process(r)
+}
+
+// TestTakeOverRebuildsOrderedState stops the only worker of the keyed dedup
+// stage mid-stream; a worker started afterwards takes over its partitions,
+// replays their committed history to rebuild the seen-set, and the output is
+// still exactly the in-process run's.
+func TestTakeOverRebuildsOrderedState(t *testing.T) {
+	broker := startBroker(t)
+	const n = 6000
+	steps := testSteps(true)
+	wantSink, wantRej := inProcess(t, n, steps)
+
+	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "takeover", Partitions: 3, SessionTimeoutMS: 1000}, "test", nil)
+	run := &Run{Transport: tr, Stages: steps, CarryRejects: true, Workers: 2}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	firstCtx, stopFirst := context.WithCancel(ctx)
+	first := &Run{Transport: tr, CarryRejects: true, Workers: 2}
+	first.Stages = append([]Step(nil), steps...)
+	first.Stages[1].New = func() (flow.NamedStage, error) {
+		return flow.NamedStage{Name: "dedup", Use: "dedup", Stage: &countingStage{exactDedup: &exactDedup{seen: map[uint64]string{}}, left: 800, cancel: stopFirst}}, nil
+	}
+
+	sink, rejects := &memorySink{}, &memoryRejects{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	goRun := func(name string, f func() (*WorkerStats, error)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f(); err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	goRun("sinks", func() (*WorkerStats, error) {
+		return RunSinks(ctx, run, flow.Plan{Sinks: []flow.NamedSink{{Name: "mem", Sink: sink}}, Rejects: rejects})
+	})
+	for _, s := range []string{"min_length", "number", "pack"} {
+		goRun(s, func() (*WorkerStats, error) { return RunStage(ctx, run, s) })
+	}
+	goRun("sources", func() (*WorkerStats, error) {
+		return RunSources(ctx, run, flow.Plan{Sources: []flow.NamedSource{{Name: "docs", Source: docsSource{n: n, perPart: 97}}}, Workers: 2, BatchRecords: 16})
+	})
+	if _, err := RunStage(firstCtx, first, "dedup"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the first dedup worker should have been stopped mid-stream, got %v", err)
+	}
+	second, err := RunStage(ctx, run, "dedup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	snap := second.Snapshot()
+	if snap.Rebuilds == 0 || snap.ReplayedFrames == 0 {
+		t.Errorf("the second worker took over without replaying: %d rebuilds, %d frames replayed", snap.Rebuilds, snap.ReplayedFrames)
+	}
+	t.Logf("second worker: %d rebuilds, %d frames replayed, %d duplicates dropped", snap.Rebuilds, snap.ReplayedFrames, snap.DuplicateFrames)
+	compareLines(t, "sink", sink.lines, wantSink.lines)
+	compareLines(t, "rejects", rejects.lines, wantRej.lines)
 }

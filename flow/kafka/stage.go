@@ -26,10 +26,16 @@ func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) 
 		return nil, fmt.Errorf("the pipeline has no stage %q (stages: %v)", name, run.Steps()[:len(run.Stages)])
 	}
 	ws := newWorkerStats(name, run.worker())
-	self, err := run.routeTo(idx)
+	// One instance tells how records reach this stage; it then serves the
+	// first lane, so a stage with a costly build (a test-set index) is built
+	// once per lane, not more.
+	tmpl, err := run.Stages[idx].New()
 	if err != nil {
 		return ws, err
 	}
+	mode, key := modeOf(tmpl.Stage)
+	self := route{step: name, topic: run.Transport.Topic(name), mode: mode, partitions: run.Transport.Partitions, key: key}
+	_, emitter := tmpl.Stage.(flow.Emitter)
 	out, err := run.routeTo(idx + 1)
 	if err != nil {
 		return ws, err
@@ -42,14 +48,10 @@ func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) 
 	}
 	defer ctl.close()
 
-	emitter := false
-	if st, err := run.Stages[idx].New(); err == nil {
-		_, emitter = st.Stage.(flow.Emitter)
-	}
-	w := &stageWorker{
+	w := &stageWorker{template: &tmpl,
 		run: run, name: name, step: run.Stages[idx], self: self, out: out, ctl: ctl, ws: ws,
 		emitter: emitter, logger: run.logger().With("stage", name, "worker", run.worker()),
-		trackers: map[int]*offsetTracker{}, lanes: map[int]*lane{}, eos: map[int]int64{}, eosBatches: map[int]uint64{},
+		trackers: map[int]*offsetTracker{}, lanes: map[int]*lane{}, eos: map[int]int64{}, eosBatches: map[int]uint64{}, ending: map[int]bool{},
 	}
 	err = w.consumeStep(ctx)
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -69,7 +71,9 @@ type stageWorker struct {
 	emitter bool
 	logger  *slog.Logger
 	reader  *kgo.Reader
-	prod    *producer
+	// template is a built instance not yet given to a lane.
+	template *flow.NamedStage
+	prod     *producer
 
 	ctx        context.Context // cancelled when the step is complete or failed
 	fail       context.CancelCauseFunc
@@ -79,6 +83,7 @@ type stageWorker struct {
 	lanes      map[int]*lane          // ordered: per partition
 	eos        map[int]int64          // stateless: offset of a partition's end marker
 	eosBatches map[int]uint64
+	ending     map[int]bool // stateless: the partition's end is being published
 	stateless  *lane
 	lanesWG    sync.WaitGroup
 }
@@ -117,7 +122,7 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 	}()
 
 	if w.self.mode == spread {
-		st, err := w.step.New()
+		st, err := w.newStage()
 		if err != nil {
 			return err
 		}
@@ -212,23 +217,33 @@ func (w *stageWorker) tracker(p int) *offsetTracker {
 	if t == nil {
 		t = newOffsetTracker()
 		w.trackers[p] = t
+		if w.self.mode == spread {
+			w.logger.Info("owning partition", "partition", p)
+		}
 	}
 	return t
 }
 
 // dispatchStateless hands a frame to the worker's one stateless lane.
 func (w *stageWorker) dispatchStateless(ctx context.Context, f *frame, key msgKey) error {
-	tr := w.tracker(key.partition)
+	p := key.partition
+	tr := w.tracker(p)
 	if key.offset <= tr.lastReceived() {
 		return nil // redelivered after a rebalance; already in this process
+	}
+	w.mu.Lock()
+	_, afterEnd := w.eos[p]
+	w.mu.Unlock()
+	if afterEnd {
+		return nil // every worker of the step before writes an end marker; the first counts
 	}
 	tr.received(key.offset)
 	if f.kind == kindEnd {
 		w.mu.Lock()
-		w.eos[key.partition] = key.offset
-		w.eosBatches[key.partition] = f.batches
+		w.eos[p] = key.offset
+		w.eosBatches[p] = f.batches
 		w.mu.Unlock()
-		w.maybeEndStateless(key.partition, tr)
+		w.maybeEndStateless(p, tr)
 		return nil
 	}
 	select {
@@ -245,16 +260,17 @@ func (w *stageWorker) maybeEndStateless(p int, tr *offsetTracker) {
 	w.mu.Lock()
 	eos, ok := w.eos[p]
 	batches := w.eosBatches[p]
+	started := w.ending[p]
 	w.mu.Unlock()
-	if !ok || tr.pendingBefore(eos) {
+	if !ok || started || tr.pendingBefore(eos) {
 		return
 	}
 	w.mu.Lock()
-	if w.eos[p] != eos {
+	if w.ending[p] {
 		w.mu.Unlock()
 		return
 	}
-	delete(w.eos, p) // end once
+	w.ending[p] = true
 	w.mu.Unlock()
 	go w.endPartition(p, eos, batches, tr)
 }
@@ -395,11 +411,14 @@ func (w *stageWorker) dispatchOrdered(ctx context.Context, f *frame, key msgKey)
 			return fmt.Errorf("kafka: %s partition %d offset %d: a data frame where only partition 0 carries data (stage %s has no partition key); was the topic written by another pipeline? use a new topic_prefix", w.self.topic, p, key.offset, w.name)
 		}
 		tr := w.tracker(p)
-		if key.offset <= tr.lastReceived() {
-			return nil
+		w.mu.Lock()
+		first := !w.ending[p]
+		w.ending[p] = true
+		w.mu.Unlock()
+		if first {
+			tr.received(key.offset)
+			go w.endPartition(p, key.offset, f.batches, tr)
 		}
-		tr.received(key.offset)
-		go w.endPartition(p, key.offset, f.batches, tr)
 		return nil
 	}
 	w.mu.Lock()
@@ -469,7 +488,7 @@ func (w *stageWorker) release(ctx context.Context, l *lane, suppress bool) error
 // suppressed (it was produced and acknowledged before the commit), so the
 // stage's state is the one the other worker had.
 func (w *stageWorker) newOrderedLane(ctx context.Context, p int, index, count uint64, upTo int64) (*lane, error) {
-	st, err := w.step.New()
+	st, err := w.newStage()
 	if err != nil {
 		return nil, fmt.Errorf("building stage %s for partition %d: %w", w.name, p, err)
 	}
@@ -478,6 +497,7 @@ func (w *stageWorker) newOrderedLane(ctx context.Context, p int, index, count ui
 	w.lanes[p] = l
 	w.mu.Unlock()
 	w.startLane(l, st)
+	w.logger.Info("owning partition", "partition", p, "from_offset", upTo)
 	if upTo <= 0 {
 		return l, nil
 	}
@@ -530,4 +550,16 @@ func (w *stageWorker) finishOrderedLane(l *lane) {
 	eos, batches := l.endOffset, l.flushBatch
 	l.mu.Unlock()
 	w.endPartition(l.partition, eos, batches, l.tracker)
+}
+
+// newStage returns the template instance the first time, then fresh ones.
+func (w *stageWorker) newStage() (flow.NamedStage, error) {
+	w.mu.Lock()
+	t := w.template
+	w.template = nil
+	w.mu.Unlock()
+	if t != nil {
+		return *t, nil
+	}
+	return w.step.New()
 }

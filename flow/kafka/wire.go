@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
+	"sync"
 
 	"github.com/corpusflow/corpusflow/flow"
 )
@@ -50,6 +52,9 @@ import (
 //	  29 []uint16 (n, n×uvarint)  30 []uint64 (n, n×uvarint)
 //	  31 JSON text (string) of any other value; it decodes as encoding/json
 //	     decodes into any, so its Go type changes (numbers become float64)
+//	  32 a value of a type registered with flow.RegisterWireType:
+//	     name:string json:string; it decodes into the registered type, and
+//	     equal encodings decode to one shared value
 //
 // pos is a record's index in its batch before the batch was split by key, so
 // the consumer that gathers the parts restores the order the records had.
@@ -282,11 +287,74 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 	case []uint64:
 		return appendUvarints(dst, 30, x), nil
 	}
+	if name, ok := flow.WireTypeOf(v); ok {
+		js, err := registeredJSON(v)
+		if err != nil {
+			return nil, fmt.Errorf("value of type %T (%s): %w", v, name, err)
+		}
+		return appendString(appendString(append(dst, 32), name), string(js)), nil
+	}
 	js, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("value of type %T cannot be sent between workers: %w", v, err)
 	}
 	return appendString(append(dst, 31), string(js)), nil
+}
+
+// Registered values are shared by many records (one layout for every
+// example), so both directions cache: the encoder by value, the decoder by
+// encoding, which also gives every decoded record the same value back.
+// Both caches are bounded; past the bound values are simply not cached.
+const maxCachedWireValues = 1024
+
+var wireCache = struct {
+	sync.Mutex
+	encoded map[any][]byte
+	decoded map[string]any
+}{encoded: map[any][]byte{}, decoded: map[string]any{}}
+
+func registeredJSON(v any) ([]byte, error) {
+	comparable := reflect.TypeOf(v).Comparable()
+	if comparable {
+		wireCache.Lock()
+		js, ok := wireCache.encoded[v]
+		wireCache.Unlock()
+		if ok {
+			return js, nil
+		}
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if comparable {
+		wireCache.Lock()
+		if len(wireCache.encoded) < maxCachedWireValues {
+			wireCache.encoded[v] = js
+		}
+		wireCache.Unlock()
+	}
+	return js, nil
+}
+
+func decodeRegistered(name string, js []byte) (any, error) {
+	key := name + "\x00" + string(js)
+	wireCache.Lock()
+	v, ok := wireCache.decoded[key]
+	wireCache.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := flow.DecodeWireValue(name, js)
+	if err != nil {
+		return nil, err
+	}
+	wireCache.Lock()
+	if len(wireCache.decoded) < maxCachedWireValues {
+		wireCache.decoded[key] = v
+	}
+	wireCache.Unlock()
+	return v, nil
 }
 
 // errCorrupt wraps every decoding problem.
@@ -603,6 +671,17 @@ func (d *decoder) value(depth int) any {
 		var v any
 		if err := json.Unmarshal(js, &v); err != nil {
 			d.fail("JSON value: %v", err)
+			return nil
+		}
+		return v
+	case 32:
+		name, js := d.string(), d.bytes()
+		if d.err != nil {
+			return nil
+		}
+		v, err := decodeRegistered(name, js)
+		if err != nil {
+			d.fail("registered value: %v", err)
 			return nil
 		}
 		return v

@@ -1,0 +1,49 @@
+package dedup
+
+import (
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// Distributed exact dedup.
+//
+// When a pipeline runs over Kafka, the worker before exact_dedup routes each
+// document by PartitionKey: the same hash the stage puts in its set. Two
+// documents can only be duplicates when their keys are equal, so each
+// exact_dedup worker owns the set for its slice of the keys and needs no
+// other worker's state; memory and work divide by the number of workers.
+// Each worker still sees its documents in input order (flow/kafka restores
+// it), so "first seen wins" picks the same document as one process does and
+// the distributed run keeps exactly the same documents.
+
+var _ flow.Partitioner = (*ExactDedup)(nil)
+
+// PartitionKey is the document's dedup key (0 for a URL key when the record
+// has no usable URL: those are all kept, wherever they go). Safe for
+// concurrent use: each call borrows its own normalizer.
+func (d *ExactDedup) PartitionKey(r *flow.Record) uint64 {
+	if d.cfg.Key == "url" {
+		u, ok := NormalizeURL(r.URL)
+		if !ok {
+			return 0
+		}
+		return xxhash.Sum64String(u)
+	}
+	k := d.keyers().Get().(*textKeyer)
+	defer d.keyers().Put(k)
+	return k.key(r.Text)
+}
+
+var keyerPools sync.Map // TextKeyOptions -> *sync.Pool
+
+func (d *ExactDedup) keyers() *sync.Pool {
+	opts := TextKeyOptions{StripPunctuation: d.cfg.StripPunctuation, DigitsToZero: d.cfg.DigitsToZero}
+	if p, ok := keyerPools.Load(opts); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := keyerPools.LoadOrStore(opts, &sync.Pool{New: func() any { return newTextKeyer(opts) }})
+	return p.(*sync.Pool)
+}

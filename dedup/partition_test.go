@@ -1,0 +1,40 @@
+package dedup
+
+import (
+	"testing"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// Duplicates by the stage's own rule must share a partition key, or a
+// distributed run would keep both.
+func TestExactPartitionKeyFollowsTheDedupRule(t *testing.T) {
+	cases := []struct {
+		cfg  ExactConfig
+		a, b flow.Record
+		same bool
+	}{
+		{ExactConfig{Key: "text"}, flow.Record{Text: "Hello  World"}, flow.Record{Text: "hello world"}, true},
+		{ExactConfig{Key: "text"}, flow.Record{Text: "hello world"}, flow.Record{Text: "hello there"}, false},
+		{ExactConfig{Key: "text", DigitsToZero: true}, flow.Record{Text: "page 12"}, flow.Record{Text: "page 99"}, true},
+		{ExactConfig{Key: "text", StripPunctuation: true}, flow.Record{Text: "hi, you!"}, flow.Record{Text: "hi you"}, true},
+		{ExactConfig{Key: "url"}, flow.Record{URL: "https://www.example.org/a/?utm_source=x"}, flow.Record{URL: "http://example.org/a"}, true},
+		{ExactConfig{Key: "url"}, flow.Record{URL: "https://example.org/a"}, flow.Record{URL: "https://example.org/b"}, false},
+	}
+	for i, c := range cases {
+		d := NewExactDedup(c.cfg, nil)
+		a, b := c.a, c.b
+		ka, kb := d.PartitionKey(&a), d.PartitionKey(&b)
+		if (ka == kb) != c.same {
+			t.Errorf("case %d: keys %x and %x, want same=%v", i, ka, kb, c.same)
+		}
+		// The key routes a record to the worker whose set decides it, so
+		// it must agree with the stage's decision: b after a is a duplicate
+		// exactly when the keys are equal.
+		d.Process(&a)
+		dup := d.Process(&b) != ""
+		if dup != c.same {
+			t.Errorf("case %d: stage says duplicate=%v but keys say %v", i, dup, c.same)
+		}
+	}
+}

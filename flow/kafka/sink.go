@@ -1,0 +1,119 @@
+package kafka
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	kgo "github.com/segmentio/kafka-go"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+// SinkConfig is `sinks: [{type: kafka, ...}]`: kept records published for
+// other consumers (a trainer, an indexer), keyed by record id.
+type SinkConfig struct {
+	Brokers     []string `yaml:"brokers" help:"bootstrap brokers, host:port" required:"true"`
+	Topic       string   `yaml:"topic" help:"topic to publish to (created with the broker's defaults if missing)" required:"true"`
+	Metadata    bool     `yaml:"metadata" help:"include each record's metadata under \"metadata\""`
+	Tokens      bool     `yaml:"tokens" help:"include token ids under \"input_ids\""`
+	Compression string   `yaml:"compression" help:"compression of produced message batches" choices:"none,gzip,snappy,lz4,zstd"`
+}
+
+// Validate checks the broker addresses.
+func (c *SinkConfig) Validate() error {
+	for i, b := range c.Brokers {
+		if !strings.Contains(b, ":") {
+			return &flow.FieldError{Field: fmt.Sprintf("brokers.%d", i), Err: fmt.Errorf("%q is not host:port", b)}
+		}
+	}
+	return nil
+}
+
+func init() {
+	flow.RegisterSink("kafka", "kept records as JSON messages (text, url, timestamp, id, metadata) to a Kafka topic, keyed by id",
+		SinkConfig{Metadata: true, Compression: "zstd"},
+		func(c *SinkConfig, env *flow.Env) (flow.Sink, error) { return newTopicSink(*c), nil })
+}
+
+// sinkBatch is how many messages are sent in one synchronous write.
+const sinkBatch = 512
+
+type topicSink struct {
+	cfg     SinkConfig
+	w       *kgo.Writer
+	pending []kgo.Message
+	line    bytes.Buffer
+}
+
+type sinkRecord struct {
+	Text      string         `json:"text"`
+	URL       string         `json:"url,omitempty"`
+	Timestamp string         `json:"timestamp,omitempty"`
+	ID        string         `json:"id"`
+	Metadata  map[string]any `json:"metadata,omitempty"`
+	InputIDs  []int32        `json:"input_ids,omitempty"`
+}
+
+func newTopicSink(c SinkConfig) *topicSink {
+	t := &Transport{Config: Config{Compression: c.Compression}}
+	return &topicSink{cfg: c, w: &kgo.Writer{
+		Addr:                   kgo.TCP(c.Brokers...),
+		Transport:              t.clientTransport(),
+		Topic:                  c.Topic,
+		Balancer:               &kgo.Hash{},
+		BatchTimeout:           5 * time.Millisecond,
+		RequiredAcks:           kgo.RequireAll,
+		Compression:            t.compression(),
+		AllowAutoTopicCreation: true,
+		MaxAttempts:            10,
+	}}
+}
+
+func (s *topicSink) Write(r *flow.Record) error {
+	rec := sinkRecord{Text: r.Text, URL: r.URL, Timestamp: r.Timestamp, ID: r.ID}
+	if s.cfg.Metadata {
+		rec.Metadata = r.Meta
+	}
+	if s.cfg.Tokens {
+		rec.InputIDs = r.Tokens
+	}
+	s.line.Reset()
+	enc := json.NewEncoder(&s.line)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rec); err != nil {
+		return err
+	}
+	value := bytes.TrimSuffix(s.line.Bytes(), []byte("\n"))
+	s.pending = append(s.pending, kgo.Message{Key: []byte(r.ID), Value: append([]byte(nil), value...)})
+	if len(s.pending) >= sinkBatch {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *topicSink) flush() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := s.w.WriteMessages(ctx, s.pending...); err != nil {
+		return fmt.Errorf("kafka sink %s: %w", s.cfg.Topic, err)
+	}
+	s.pending = s.pending[:0]
+	return nil
+}
+
+// Close sends what is buffered; the records are visible to consumers as
+// soon as each write is acknowledged (a topic has no atomic rename).
+func (s *topicSink) Close() error {
+	err := s.flush()
+	if cerr := s.w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
