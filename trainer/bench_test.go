@@ -133,4 +133,3 @@ func peakRSS() int64 {
 	}
 	return 0
 }
-

@@ -11,8 +11,10 @@ import (
 )
 
 // plotLossCurve draws training and held-out loss per update from
-// metrics.jsonl into loss.svg and loss.png, and returns the SVG's path.
-func plotLossCurve(metricsPath, outDir string) (string, error) {
+// metrics.jsonl into loss.svg and loss.png, with the corpus's unigram
+// entropy as a dashed reference line when the baseline is known, and
+// returns the SVG's path.
+func plotLossCurve(metricsPath, outDir string, baseline *Baseline) (string, error) {
 	recs, err := readMetrics(metricsPath)
 	if err != nil {
 		return "", err
@@ -54,6 +56,17 @@ func plotLossCurve(metricsPath, outDir string) (string, error) {
 		pts.Color = l.Color
 		p.Add(l, pts)
 		p.Legend.Add("held-out", l)
+	}
+	if baseline != nil && baseline.UnigramEntropy > 0 && len(train) > 0 {
+		ref := plotter.XYs{{X: train[0].X, Y: baseline.UnigramEntropy}, {X: train[len(train)-1].X, Y: baseline.UnigramEntropy}}
+		l, err := plotter.NewLine(ref)
+		if err != nil {
+			return "", err
+		}
+		l.Color = color.Gray{Y: 90}
+		l.Dashes = []vg.Length{vg.Points(5), vg.Points(4)}
+		p.Add(l)
+		p.Legend.Add("unigram entropy", l)
 	}
 	p.Legend.Top = true
 	svg := filepath.Join(outDir, "loss.svg")

@@ -439,7 +439,7 @@ func (t *Trainer) Run(ctx context.Context) (*Summary, error) {
 	if err := t.metrics.Close(); err != nil {
 		return nil, err
 	}
-	curve, err := plotLossCurve(filepath.Join(cfg.OutputDir, "metrics.jsonl"), cfg.OutputDir)
+	curve, err := plotLossCurve(filepath.Join(cfg.OutputDir, "metrics.jsonl"), cfg.OutputDir, t.Baseline)
 	if err != nil {
 		return nil, fmt.Errorf("loss curve: %w", err)
 	}
