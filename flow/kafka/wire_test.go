@@ -1,0 +1,173 @@
+package kafka
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/corpusflow/corpusflow/flow"
+)
+
+type wireLayout struct {
+	Columns []string
+	Width   int
+}
+
+func init() { flow.RegisterWireType[*wireLayout]("kafka_test.layout") }
+
+func sampleRecord(seq uint64) *flow.Record {
+	r := &flow.Record{ID: "warc:<urn:uuid:1>", Text: "héllo 世界\n", URL: "https://example.org/?q=1", Timestamp: "2024-01-01T00:00:00Z",
+		Source: "a.warc.gz", Tokens: []int32{101, 0, -100, math.MaxInt32, math.MinInt32}}
+	r.SetSeq(seq)
+	r.Meta = map[string]any{
+		"nil": nil, "t": true, "f": false, "int": -42, "int64": int64(math.MinInt64), "int32": int32(7), "uint64": uint64(math.MaxUint64),
+		"f64": 3.25, "f32": float32(1.5), "s": "x", "bytes": []byte{0, 1, 255}, "i32s": []int32{1, -2}, "i64s": []int64{3, -4},
+		"f32s": []float32{0.5}, "f64s": []float64{-0.25, math.Inf(1)}, "strs": []string{"a", ""}, "any": []any{"a", 1.0, []any{true}},
+		"map": map[string]any{"k": "v", "n": map[string]any{}}, "u32": uint32(9), "ints": []int{5, -6}, "u32s": []uint32{7},
+		"bools": []bool{true, false}, "i8": int8(-8), "i16": int16(-16), "u8": uint8(200), "u16": uint16(65000), "uint": uint(11),
+		"i8s": []int8{-1, 2}, "i16s": []int16{-300}, "u16s": []uint16{400}, "u64s": []uint64{1 << 63},
+	}
+	r.Fields = map[string]any{"input_ids": []int32{1, 2, 3}, "length": int64(3), "_layout": &wireLayout{Columns: []string{"input_ids"}, Width: 128}}
+	return r
+}
+
+func TestFrameRoundTrip(t *testing.T) {
+	frames := []*frame{
+		{kind: kindEnd, batches: 12345},
+		{kind: kindData, batch: 7, part: 3, of: 4, gather: 1},
+		{kind: kindData, batch: 1 << 40, part: 0, of: 1, gather: 1,
+			records: []posRecord{{pos: 0, r: sampleRecord(99)}, {pos: 5, r: &flow.Record{ID: "empty"}}},
+			rejects: []posRejection{{pos: 2, rej: flow.Rejection{Stage: "c4", Reason: "too_short", Record: sampleRecord(3)}}}},
+	}
+	for i, f := range frames {
+		b, err := appendFrame(nil, f)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		got, err := decodeFrame(b)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, f) {
+			t.Errorf("frame %d changed on the wire:\n got %#v\nwant %#v", i, got, f)
+		}
+		for j, pr := range got.records {
+			if pr.r.Seq() != f.records[j].r.Seq() {
+				t.Errorf("frame %d record %d: seq %d, want %d", i, j, pr.r.Seq(), f.records[j].r.Seq())
+			}
+		}
+		// Same frame, same bytes: map keys are written sorted.
+		again, _ := appendFrame(nil, got)
+		if !bytes.Equal(again, b) {
+			t.Errorf("frame %d: encoding is not deterministic", i)
+		}
+	}
+}
+
+func TestRegisteredValuesDecodeShared(t *testing.T) {
+	l := &wireLayout{Columns: []string{"x"}}
+	f := &frame{kind: kindData, of: 1, gather: 1}
+	for i := 0; i < 3; i++ {
+		f.records = append(f.records, posRecord{pos: uint64(i), r: &flow.Record{ID: "r", Fields: map[string]any{"_layout": l}}})
+	}
+	b, err := appendFrame(nil, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeFrame(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := got.records[0].r.Fields["_layout"].(*wireLayout)
+	if !reflect.DeepEqual(first, l) {
+		t.Fatalf("layout %#v, want %#v", first, l)
+	}
+	for _, pr := range got.records[1:] {
+		if pr.r.Fields["_layout"].(*wireLayout) != first {
+			t.Error("equal registered values should decode to one shared value")
+		}
+	}
+}
+
+func TestUnregisteredTypeTravelsAsJSON(t *testing.T) {
+	type point struct{ X, Y int }
+	f := &frame{kind: kindData, of: 1, gather: 1, records: []posRecord{{r: &flow.Record{ID: "r", Meta: map[string]any{"p": point{1, 2}}}}}}
+	b, err := appendFrame(nil, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeFrame(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"X": 1.0, "Y": 2.0}
+	if !reflect.DeepEqual(got.records[0].r.Meta["p"], want) {
+		t.Errorf("got %#v, want %#v", got.records[0].r.Meta["p"], want)
+	}
+	bad := &frame{kind: kindData, of: 1, gather: 1, records: []posRecord{{r: &flow.Record{ID: "r", Meta: map[string]any{"c": make(chan int)}}}}}
+	if _, err := appendFrame(nil, bad); err == nil {
+		t.Error("a channel in Meta should be refused with an error")
+	}
+}
+
+func TestCorruptFramesAreErrors(t *testing.T) {
+	good, err := appendFrame(nil, &frame{kind: kindData, batch: 1, of: 2, part: 1, gather: 1,
+		records: []posRecord{{pos: 0, r: sampleRecord(1)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]byte{
+		"empty":         {},
+		"bad magic":     append([]byte("XX"), good[2:]...),
+		"newer version": append([]byte{'C', 'F', 9}, good[3:]...),
+		"unknown kind":  {'C', 'F', wireVersion, 7},
+		"truncated":     good[:len(good)-3],
+		"trailing":      append(append([]byte(nil), good...), 0),
+		"part >= of":    {'C', 'F', wireVersion, kindData, 0, 5, 2, 1, 0, 0},
+		"huge count":    {'C', 'F', wireVersion, kindData, 0, 0, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"bad tag":       {'C', 'F', wireVersion, kindData, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 99},
+	}
+	for name, b := range cases {
+		if _, err := decodeFrame(b); err == nil {
+			t.Errorf("%s: decoded without error", name)
+		} else if !errors.Is(err, errCorrupt) {
+			t.Errorf("%s: error %v does not wrap errCorrupt", name, err)
+		}
+	}
+}
+
+func FuzzDecodeFrame(f *testing.F) {
+	for _, fr := range []*frame{
+		{kind: kindEnd, batches: 3},
+		{kind: kindData, batch: 2, part: 1, of: 3, gather: 1, records: []posRecord{{pos: 1, r: sampleRecord(5)}},
+			rejects: []posRejection{{pos: 0, rej: flow.Rejection{Stage: "s", Reason: "r", Record: &flow.Record{ID: "x"}}}}},
+	} {
+		b, err := appendFrame(nil, fr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := decodeFrame(b)
+		if err != nil {
+			return
+		}
+		// Whatever decodes encodes again, and decodes to the same frame.
+		again, err := appendFrame(nil, fr)
+		if err != nil {
+			t.Fatalf("re-encoding a decoded frame: %v", err)
+		}
+		fr2, err := decodeFrame(again)
+		if err != nil {
+			t.Fatalf("decoding a re-encoded frame: %v", err)
+		}
+		// Compare encodings, not values: NaN is not equal to itself.
+		third, err := appendFrame(nil, fr2)
+		if err != nil || !bytes.Equal(third, again) {
+			t.Fatalf("round trip changed the frame (%v)", err)
+		}
+	})
+}
