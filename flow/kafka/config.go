@@ -172,15 +172,27 @@ func (t *Transport) compression() compress.Compression {
 // topic) unless they exist. Every worker calls it, so no start-up order is
 // needed.
 func (t *Transport) CreateTopics(ctx context.Context, steps []string) error {
+	maxBytes := []kgo.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(t.MaxMessageBytes)}}
+	topics := []kgo.TopicConfig{{Topic: t.ControlTopic(), NumPartitions: 1, ReplicationFactor: t.ReplicationFactor}}
+	for _, s := range steps {
+		topics = append(topics, kgo.TopicConfig{Topic: t.Topic(s), NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: maxBytes})
+	}
+	return createTopics(ctx, t.Brokers, topics, true)
+}
+
+// createTopics creates topics unless they exist, and waits until the brokers
+// know them; strict also requires an existing topic to have the partition
+// count asked for (the run's own topics, whose routing depends on it).
+func createTopics(ctx context.Context, brokers []string, topics []kgo.TopicConfig, strict bool) error {
 	var conn *kgo.Conn
 	var err error
-	for _, b := range t.Brokers {
+	for _, b := range brokers {
 		if conn, err = (&kgo.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, "tcp", b); err == nil {
 			break
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("kafka: no broker of %v answers: %w", t.Brokers, err)
+		return fmt.Errorf("kafka: no broker of %v answers: %w", brokers, err)
 	}
 	defer conn.Close()
 	ctl, err := conn.Controller()
@@ -192,11 +204,6 @@ func (t *Transport) CreateTopics(ctx context.Context, steps []string) error {
 		return fmt.Errorf("kafka: dialing the controller: %w", err)
 	}
 	defer cc.Close()
-	maxBytes := []kgo.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(t.MaxMessageBytes)}}
-	topics := []kgo.TopicConfig{{Topic: t.ControlTopic(), NumPartitions: 1, ReplicationFactor: t.ReplicationFactor}}
-	for _, s := range steps {
-		topics = append(topics, kgo.TopicConfig{Topic: t.Topic(s), NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: maxBytes})
-	}
 	if err := cc.CreateTopics(topics...); err != nil && !errors.Is(err, kgo.TopicAlreadyExists) {
 		return fmt.Errorf("kafka: creating topics: %w", err)
 	}
@@ -206,11 +213,11 @@ func (t *Transport) CreateTopics(ctx context.Context, steps []string) error {
 	for _, tc := range topics {
 		for {
 			parts, err := conn.ReadPartitions(tc.Topic)
-			if err == nil && len(parts) == tc.NumPartitions {
+			if err == nil && (len(parts) == tc.NumPartitions || (!strict && len(parts) > 0)) {
 				break
 			}
-			if err == nil && len(parts) > 0 && len(parts) != tc.NumPartitions {
-				return fmt.Errorf("kafka: topic %s has %d partitions, the pipeline wants %d: use a new topic_prefix or delete the old topics", tc.Topic, len(parts), tc.NumPartitions)
+			if err == nil && len(parts) > 0 {
+				return fmt.Errorf("kafka: topic %s has %d partitions, not %d: use a new topic_prefix (or topic) or delete the old topic", tc.Topic, len(parts), tc.NumPartitions)
 			}
 			if time.Now().After(deadline) {
 				return fmt.Errorf("kafka: topic %s did not appear: %v", tc.Topic, err)

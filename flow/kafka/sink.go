@@ -17,7 +17,8 @@ import (
 // other consumers (a trainer, an indexer), keyed by record id.
 type SinkConfig struct {
 	Brokers     []string `yaml:"brokers" help:"bootstrap brokers, host:port" required:"true"`
-	Topic       string   `yaml:"topic" help:"topic to publish to (created with the broker's defaults if missing)" required:"true"`
+	Topic       string   `yaml:"topic" help:"topic to publish to; created if missing" required:"true"`
+	Partitions  int      `yaml:"partitions" help:"partitions of the topic when the sink creates it"`
 	Metadata    bool     `yaml:"metadata" help:"include each record's metadata under \"metadata\""`
 	Tokens      bool     `yaml:"tokens" help:"include token ids under \"input_ids\""`
 	Compression string   `yaml:"compression" help:"compression of produced message batches" choices:"none,gzip,snappy,lz4,zstd"`
@@ -25,6 +26,9 @@ type SinkConfig struct {
 
 // Validate checks the broker addresses.
 func (c *SinkConfig) Validate() error {
+	if c.Partitions < 1 {
+		return &flow.FieldError{Field: "partitions", Err: fmt.Errorf("must be at least 1, got %d", c.Partitions)}
+	}
 	for i, b := range c.Brokers {
 		if !strings.Contains(b, ":") {
 			return &flow.FieldError{Field: fmt.Sprintf("brokers.%d", i), Err: fmt.Errorf("%q is not host:port", b)}
@@ -35,7 +39,7 @@ func (c *SinkConfig) Validate() error {
 
 func init() {
 	flow.RegisterSink("kafka", "kept records as JSON messages (text, url, timestamp, id, metadata) to a Kafka topic, keyed by id",
-		SinkConfig{Metadata: true, Compression: "zstd"},
+		SinkConfig{Metadata: true, Compression: "zstd", Partitions: 1},
 		func(c *SinkConfig, env *flow.Env) (flow.Sink, error) { return newTopicSink(*c), nil })
 }
 
@@ -47,6 +51,7 @@ type topicSink struct {
 	w       *kgo.Writer
 	pending []kgo.Message
 	line    bytes.Buffer
+	created bool
 }
 
 type sinkRecord struct {
@@ -61,15 +66,14 @@ type sinkRecord struct {
 func newTopicSink(c SinkConfig) *topicSink {
 	t := &Transport{Config: Config{Compression: c.Compression}}
 	return &topicSink{cfg: c, w: &kgo.Writer{
-		Addr:                   kgo.TCP(c.Brokers...),
-		Transport:              t.clientTransport(),
-		Topic:                  c.Topic,
-		Balancer:               &kgo.Hash{},
-		BatchTimeout:           5 * time.Millisecond,
-		RequiredAcks:           kgo.RequireAll,
-		Compression:            t.compression(),
-		AllowAutoTopicCreation: true,
-		MaxAttempts:            10,
+		Addr:         kgo.TCP(c.Brokers...),
+		Transport:    t.clientTransport(),
+		Topic:        c.Topic,
+		Balancer:     &kgo.Hash{},
+		BatchTimeout: 5 * time.Millisecond,
+		RequiredAcks: kgo.RequireAll,
+		Compression:  t.compression(),
+		MaxAttempts:  10,
 	}}
 }
 
@@ -101,6 +105,13 @@ func (s *topicSink) flush() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if !s.created {
+		err := createTopics(ctx, s.cfg.Brokers, []kgo.TopicConfig{{Topic: s.cfg.Topic, NumPartitions: max(s.cfg.Partitions, 1), ReplicationFactor: 1}}, false)
+		if err != nil {
+			return fmt.Errorf("kafka sink %s: %w", s.cfg.Topic, err)
+		}
+		s.created = true
+	}
 	if err := s.w.WriteMessages(ctx, s.pending...); err != nil {
 		return fmt.Errorf("kafka sink %s: %w", s.cfg.Topic, err)
 	}
