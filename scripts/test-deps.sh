@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go, so that no test has to skip because
 # a tool is missing: the Node packages of every tools/*/package.json (Arrow JS
-# interop check) and Debian's kcat (an independent Kafka client).
+# interop check), Debian's kcat (an independent Kafka client) and Debian's
+# docker-compose (validates docker-compose.yml; `config` needs no engine).
 # Idempotent: already-installed pieces are left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ done
 
 need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: apt-get install ${need_apt[*]}" >&2
   sudo_cmd=""
