@@ -39,6 +39,15 @@ var benchInputs = struct {
 	err  error
 }{}
 
+// TestMain removes the benchmark inputs (about 20 MB) when the run ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchInputs.dir != "" {
+		os.RemoveAll(benchInputs.dir)
+	}
+	os.Exit(code)
+}
+
 func benchDir(b *testing.B) string {
 	benchInputs.once.Do(func() {
 		benchInputs.dir, benchInputs.err = os.MkdirTemp("", "corpusflow-ingest-bench-")
