@@ -18,6 +18,10 @@ import (
 const (
 	DefaultBatchRecords = 256
 	DefaultBatchBytes   = 1 << 20
+	// DefaultReadAheadBytes lets the parts read ahead of the one being
+	// consumed buffer enough that decompressing big files keeps every core
+	// busy, at a fixed cost in memory.
+	DefaultReadAheadBytes = 64 << 20
 )
 
 // NamedSource is a source as configured in a pipeline.
@@ -55,6 +59,10 @@ type Plan struct {
 	// BatchRecords and BatchBytes override the batching defaults.
 	BatchRecords int
 	BatchBytes   int
+	// ReadAheadBytes bounds how much the parts being read ahead may buffer in
+	// all (default DefaultReadAheadBytes). More lets several large files
+	// decompress in parallel; less saves memory.
+	ReadAheadBytes int
 	// Progress, when set, is called about every 200 ms and at the end.
 	Progress func(Progress)
 }
@@ -230,6 +238,9 @@ func newEngine(plan Plan) (*engine, error) {
 	}
 	if plan.BatchBytes <= 0 {
 		plan.BatchBytes = DefaultBatchBytes
+	}
+	if plan.ReadAheadBytes <= 0 {
+		plan.ReadAheadBytes = DefaultReadAheadBytes
 	}
 	e := &engine{plan: plan, workers: workers, logger: logger, transport: transport, progress: plan.Progress}
 	for _, st := range plan.Stages {

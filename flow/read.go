@@ -26,7 +26,7 @@ func (e *engine) readSources(stop, work context.Context, out Link) error {
 			return fmt.Errorf("source %s: %w", src.Name, err)
 		}
 		for _, p := range parts {
-			runs = append(runs, &partRun{part: p, report: e.reports[i], out: make(chan *Batch, 2)})
+			runs = append(runs, &partRun{part: p, report: e.reports[i], out: make(chan *Batch, e.partBuffer())})
 			if size := p.Size(); size > 0 {
 				e.mu.Lock()
 				e.totalBytes += size
@@ -70,6 +70,12 @@ func (e *engine) readSources(stop, work context.Context, out Link) error {
 		}
 	}
 	return nil
+}
+
+// partBuffer is how many batches each part may read ahead: the read-ahead
+// budget shared by the parts read at once, at least two.
+func (e *engine) partBuffer() int {
+	return max(2, e.plan.ReadAheadBytes/(e.workers*e.plan.BatchBytes))
 }
 
 // readPart runs one part's reader, batching what it emits.

@@ -50,12 +50,13 @@ type SourceReport struct {
 
 	mu       sync.Mutex
 	problems map[string]int64
+	skipped  map[string]int64
 }
 
 // NewSourceReport makes a report for the source called name; problems are
 // logged to logger (nil: not logged).
 func NewSourceReport(name string, logger *slog.Logger) *SourceReport {
-	return &SourceReport{name: name, logger: logger, problems: map[string]int64{}}
+	return &SourceReport{name: name, logger: logger, problems: map[string]int64{}, skipped: map[string]int64{}}
 }
 
 // Problem counts one piece of bad input of the given kind ("truncated_record",
@@ -79,6 +80,16 @@ func (s *SourceReport) Problem(kind, where string, err error) {
 	s.logger.Warn(msg, "source", s.name)
 }
 
+// Skip counts one input record that is fine but not for this pipeline (a
+// WARC request record, an image in a WARC read for text, an HTTP 404 page).
+// Unlike Problem it is not a fault in the input, so it is not logged; it
+// appears in stats.json under "skipped".
+func (s *SourceReport) Skip(kind string) {
+	s.mu.Lock()
+	s.skipped[kind]++
+	s.mu.Unlock()
+}
+
 // AddBytes counts n bytes of input (decompressed text) read.
 func (s *SourceReport) AddBytes(n int64) { s.bytes.Add(n) }
 
@@ -92,16 +103,13 @@ func (s *SourceReport) Records() int64 { return s.records.Load() }
 func (s *SourceReport) Stats() SourceStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	errs := make(map[string]int64, len(s.problems))
-	for k, v := range s.problems {
-		errs[k] = v
-	}
 	return SourceStats{
 		Name:    s.name,
 		Parts:   s.parts.Load(),
 		Records: s.records.Load(),
 		Bytes:   s.bytes.Load(),
-		Errors:  errs,
+		Errors:  copyCounts(s.problems),
+		Skipped: copyCounts(s.skipped),
 	}
 }
 
@@ -115,4 +123,12 @@ func (s *SourceReport) ProblemKinds() []string {
 	}
 	sort.Strings(kinds)
 	return kinds
+}
+
+func copyCounts(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

@@ -18,7 +18,12 @@ type SourceStats struct {
 	Parts   int64            `json:"parts"`
 	Records int64            `json:"records"`
 	Bytes   int64            `json:"bytes"`
-	Errors  map[string]int64 `json:"errors"`
+	// Errors counts bad input by kind (corrupt gzip, truncated record,
+	// invalid UTF-8): skipped or repaired, logged, never fatal.
+	Errors map[string]int64 `json:"errors"`
+	// Skipped counts good input this pipeline does not want (non-HTML
+	// responses, request records), by kind.
+	Skipped map[string]int64 `json:"skipped,omitempty"`
 }
 
 // StageStats accounts for one stage.

@@ -57,8 +57,16 @@ func readAllParts(t testing.TB, src flow.Source) ([]*flow.Record, *flow.SourceRe
 	return recs, report
 }
 
-// problems returns a report's problem counts.
-func problems(r *flow.SourceReport) map[string]int64 { return r.Stats().Errors }
+// problems returns a report's problem and skip counts together: everything
+// read that did not become a record.
+func problems(r *flow.SourceReport) map[string]int64 {
+	s := r.Stats()
+	all := s.Errors
+	for k, v := range s.Skipped {
+		all[k] += v
+	}
+	return all
+}
 
 // gzipMembersOf compresses each chunk as its own gzip member, the way
 // Common Crawl writes one record per member. It returns the file and where

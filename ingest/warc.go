@@ -304,6 +304,11 @@ type recordProblems struct {
 }
 
 func (rp recordProblems) add(kind string, err error) {
+	if strings.HasPrefix(kind, "skipped_") {
+		// Not a fault in the input: a record this pipeline does not want.
+		rp.report.Skip(kind)
+		return
+	}
 	rp.report.Problem(kind, fmt.Sprintf("%s record %d (%s)", rp.file, rp.index, rp.id), err)
 }
 
