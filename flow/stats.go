@@ -14,10 +14,10 @@ type RunStats struct {
 
 // SourceStats accounts for one source.
 type SourceStats struct {
-	Name    string           `json:"name"`
-	Parts   int64            `json:"parts"`
-	Records int64            `json:"records"`
-	Bytes   int64            `json:"bytes"`
+	Name    string `json:"name"`
+	Parts   int64  `json:"parts"`
+	Records int64  `json:"records"`
+	Bytes   int64  `json:"bytes"`
 	// Errors counts bad input by kind (corrupt gzip, truncated record,
 	// invalid UTF-8): skipped or repaired, logged, never fatal.
 	Errors map[string]int64 `json:"errors"`
