@@ -204,6 +204,9 @@ func printSummary(w io.Writer, s *flow.RunStats, outDir string) {
 		if len(src.Errors) > 0 {
 			fmt.Fprintf(w, "  problems: %s", formatReasons(src.Errors))
 		}
+		if len(src.Skipped) > 0 {
+			fmt.Fprintf(w, "  skipped: %s", formatReasons(src.Skipped))
+		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "  %-25s %12s %12s %12s  %s\n", "stage", "in", "kept", "rejected", "reasons")
