@@ -13,9 +13,18 @@ func init() {
 	register(command{
 		name:    "audit",
 		usage:   "PIPELINE.yaml [--output DIR] [--workers N]",
-		summary: "check a pipeline's sources against its test sets: runs the sources and the decontaminate stage only, writes OUTPUT/audit/report.{json,md,html}",
+		summary: "check a pipeline's sources against its test sets: runs the sources and the leakage checks only (decontaminate; image_dedup with the image stages it needs), writes OUTPUT/audit/report.{json,md,html}",
 		run:     runAudit,
 	})
+}
+
+// auditStages are the stages an audit keeps: the leakage checks and what the
+// image check needs before it (decoded images and their hashes).
+var auditStages = map[string]bool{
+	"decontaminate": true,
+	"image_decode":  true,
+	"image_hash":    true,
+	"image_dedup":   true,
 }
 
 // runAudit answers "is my corpus leaking?" quickly: it keeps the pipeline's
@@ -48,13 +57,17 @@ func runAudit(args []string) int {
 		return exitUsage
 	}
 	var keep []*pipelines.Component
+	checks := 0
 	for _, st := range p.Stages {
-		if st.Use == "decontaminate" {
+		if auditStages[st.Use] {
 			keep = append(keep, st)
 		}
+		if st.Use == "decontaminate" || st.Use == "image_dedup" {
+			checks++
+		}
 	}
-	if len(keep) == 0 {
-		fmt.Fprintf(os.Stderr, "%s: the pipeline has no `use: decontaminate` stage, so there is nothing to audit against\n", p.File)
+	if checks == 0 {
+		fmt.Fprintf(os.Stderr, "%s: the pipeline has no `use: decontaminate` or `use: image_dedup` stage, so there is nothing to audit against\n", p.File)
 		return exitUsage
 	}
 	p.Stages, p.Sinks, p.Rejects = keep, nil, nil
@@ -65,7 +78,12 @@ func runAudit(args []string) int {
 	}
 	code := execute(p, built, logger, *quiet)
 	if code == exitOK || code == exitInterrupted {
-		fmt.Fprintf(os.Stderr, "leakage report: %s\n", filepath.Join(built.OutputDir, "audit", "report.html"))
+		for _, dir := range []string{"audit", "image_audit"} {
+			report := filepath.Join(built.OutputDir, dir, "report.html")
+			if _, err := os.Stat(report); err == nil {
+				fmt.Fprintf(os.Stderr, "leakage report: %s\n", report)
+			}
+		}
 	}
 	return code
 }

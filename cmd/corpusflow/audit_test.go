@@ -74,3 +74,29 @@ func TestAuditNeedsDecontaminateStage(t *testing.T) {
 		t.Fatalf("audit without a decontaminate stage exited %d, want %d", code, exitUsage)
 	}
 }
+
+// TestAuditImagePipeline: auditing the image–text pipeline keeps the image
+// stages the BiT check needs and finds the held-out photo in the corpus.
+func TestAuditImagePipeline(t *testing.T) {
+	out := t.TempDir()
+	yaml := filepath.Join("..", "..", "pipelines", "image-text.yaml")
+	if code := dispatch([]string{"audit", yaml, "--output", out, "--quiet", "--log-level", "error"}); code != exitOK {
+		t.Fatalf("audit exited %d", code)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "image_audit", "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		TestSets []struct {
+			Name               string `json:"name"`
+			ContaminatedImages int    `json:"contaminated_images"`
+		} `json:"image_test_sets"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.TestSets) == 0 || rep.TestSets[0].ContaminatedImages == 0 {
+		t.Fatalf("the held-out photo planted in the corpus was not found: %s", data[:min(len(data), 400)])
+	}
+}
