@@ -6,19 +6,40 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"sync"
 
 	xdraw "golang.org/x/image/draw"
 )
 
 // EncodeJPEG encodes img at the given quality (1–100). Go's encoder is
-// deterministic: the same pixels give the same bytes.
+// deterministic: the same pixels give the same bytes. It reads *image.YCbCr
+// (what Resize returns for JPEG sources), *image.Gray and *image.RGBA
+// directly; a YCbCr image skips the colour conversion an RGBA one needs.
 func EncodeJPEG(img image.Image, quality int) ([]byte, error) {
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: quality}); err != nil {
+	w := encodeBuffers.Get().(*flushBuffer)
+	defer func() {
+		if w.Cap() <= maxPooledEncodeBuffer { // one huge image must not pin its buffer
+			encodeBuffers.Put(w)
+		}
+	}()
+	w.Reset()
+	if err := jpeg.Encode(w, img, &jpeg.Options{Quality: quality}); err != nil {
 		return nil, fmt.Errorf("jpeg encode: %w", err)
 	}
-	return b.Bytes(), nil
+	return bytes.Clone(w.Bytes()), nil
 }
+
+// flushBuffer is a bytes.Buffer with the Flush method image/jpeg looks
+// for: without it the encoder wraps the writer in a new bufio.Writer on
+// every call. The buffer is reused across calls (its bytes are copied out),
+// so a steady stream of images does not regrow it each time.
+type flushBuffer struct{ bytes.Buffer }
+
+func (*flushBuffer) Flush() error { return nil }
+
+const maxPooledEncodeBuffer = 4 << 20
+
+var encodeBuffers = sync.Pool{New: func() any { return new(flushBuffer) }}
 
 // ThumbnailDataURI scales img to fit in a side×side box (never enlarging)
 // and returns it as a data: URI holding a small JPEG, for reports that must
