@@ -165,7 +165,7 @@ func (p *producer) sendBatch(ctx context.Context, r route, id identity, b *flow.
 		}
 	}
 	for i, f := range frames {
-		value, err := appendFrame(nil, f)
+		value, err := appendFrame(make([]byte, 0, frameSizeHint(f)), f)
 		if err != nil {
 			return fmt.Errorf("encoding batch %d: %w", id.batch, err)
 		}
@@ -190,4 +190,19 @@ func writeEnd(ctx context.Context, t *Transport, topic string, batches uint64) e
 		return fmt.Errorf("kafka: writing end of stream to %s: %w", topic, err)
 	}
 	return nil
+}
+
+// frameSizeHint estimates a frame's encoded size, so encoding allocates once.
+func frameSizeHint(f *frame) int {
+	n := 32
+	add := func(r *flow.Record) {
+		n += 32 + len(r.ID) + len(r.Text) + len(r.URL) + len(r.Timestamp) + len(r.Source) + 3*len(r.Tokens) + 64*(len(r.Meta)+len(r.Fields))
+	}
+	for _, pr := range f.records {
+		add(pr.r)
+	}
+	for _, pj := range f.rejects {
+		add(pj.rej.Record)
+	}
+	return n
 }

@@ -1,0 +1,220 @@
+package kafka_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/flow/kafka"
+	"github.com/corpusflow/corpusflow/pipelines"
+)
+
+// The benchmark pipeline: real text (WikiText-2 test, blank-line blocks,
+// repeated with a copy number) through a keyed exact_dedup and a BERT
+// WordPiece tokenize, the work a corpus run does between reading and
+// packing. The sink only counts, so what differs between the runs is the
+// transport: memory channels, or Kafka topics on a broker over TCP.
+const benchPipeline = `name: kafka-bench
+output: out
+sources:
+  - type: text
+    path: corpus
+    split: blank_line
+stages:
+%s  - use: tokenize
+    vocab: %s
+`
+
+// benchVariants: with the keyed exact_dedup (its key is computed twice on
+// the Kafka path: by the sender, to route, and by the stage), and without.
+var benchVariants = []struct{ name, stages string }{
+	{"tokenize", ""},
+	{"dedup+tokenize", "  - use: exact_dedup\n"},
+	{"c4+dedup+tokenize", "  - use: c4\n  - use: exact_dedup\n"},
+}
+
+type countSink struct{ n *atomic.Int64 }
+
+func (s countSink) Write(r *flow.Record) error { s.n.Add(1); return nil }
+func (s countSink) Close() error               { return nil }
+
+func benchSetup(b *testing.B, stages string) (*pipelines.Pipeline, int64) {
+	b.Helper()
+	dir := b.TempDir()
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "text", "wikitext-2-test-head.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// WikiText separates paragraphs with lines holding one space: make them
+	// empty so that a block here is a block for the text source too.
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			lines[i] = ""
+		}
+	}
+	var docs []string
+	for _, block := range strings.Split(strings.Join(lines, "\n"), "\n\n") {
+		if s := strings.TrimSpace(block); s != "" {
+			docs = append(docs, s)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "corpus"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	var textBytes int64
+	for part := 0; part < 4; part++ {
+		var sb strings.Builder
+		for c := 0; c < 150; c++ {
+			for i, d := range docs {
+				n, _ := fmt.Fprintf(&sb, "copy %d part %d doc %d. %s\n\n", c, part, i, d)
+				textBytes += int64(n - 2)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, "corpus", fmt.Sprintf("p%d.txt", part)), []byte(sb.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	vocab, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "tokenize", "vocab", "bert-base-uncased-vocab.txt"))
+	yaml := filepath.Join(dir, "p.yaml")
+	if err := os.WriteFile(yaml, []byte(fmt.Sprintf(benchPipeline, stages, vocab)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	p, err := pipelines.Load(yaml)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, textBytes
+}
+
+func buildParts(b *testing.B, p *pipelines.Pipeline, keep func(q *pipelines.Pipeline)) flow.Plan {
+	q := *p
+	q.Sources, q.Stages, q.Sinks, q.Rejects, q.Transport = nil, nil, nil, nil, nil
+	keep(&q)
+	built, err := q.Build(pipelines.BuildOptions{Output: b.TempDir(), Workers: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return built.Plan
+}
+
+func report(b *testing.B, records, textBytes int64, elapsed time.Duration) {
+	b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(textBytes)/1e6/elapsed.Seconds(), "MB/s")
+}
+
+func BenchmarkInProcess(b *testing.B) {
+	for _, v := range benchVariants {
+		b.Run(v.name, func(b *testing.B) { benchInProcess(b, v.stages) })
+	}
+}
+
+func benchInProcess(b *testing.B, stages string) {
+	p, textBytes := benchSetup(b, stages)
+	var total time.Duration
+	var records int64
+	for i := 0; i < b.N; i++ {
+		plan := buildParts(b, p, func(q *pipelines.Pipeline) { q.Sources, q.Stages = p.Sources, p.Stages })
+		n := &atomic.Int64{}
+		plan.Sinks = []flow.NamedSink{{Name: "count", Sink: countSink{n}}}
+		start := time.Now()
+		stats, err := flow.Run(context.Background(), plan)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if stats.Stages[len(stats.Stages)-1].Kept != n.Load() || n.Load() == 0 {
+			b.Fatalf("the last stage kept %d records, the sink got %d", stats.Stages[len(stats.Stages)-1].Kept, n.Load())
+		}
+		total += time.Since(start)
+		records = n.Load()
+	}
+	report(b, records, textBytes, total/time.Duration(b.N))
+}
+
+// inProcessKept is what the in-process run keeps, to check the Kafka runs.
+func inProcessKept(b *testing.B, p *pipelines.Pipeline) int64 {
+	plan := buildParts(b, p, func(q *pipelines.Pipeline) { q.Sources, q.Stages = p.Sources, p.Stages })
+	n := &atomic.Int64{}
+	plan.Sinks = []flow.NamedSink{{Name: "count", Sink: countSink{n}}}
+	if _, err := flow.Run(context.Background(), plan); err != nil {
+		b.Fatal(err)
+	}
+	return n.Load()
+}
+
+func benchKafka(b *testing.B, stages string, replicas int) {
+	p, textBytes := benchSetup(b, stages)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(0), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var total time.Duration
+	var records int64
+	for i := 0; i < b.N; i++ {
+		tr := kafka.NewTransport(kafka.Config{Brokers: c.ListenAddrs(), TopicPrefix: fmt.Sprintf("bench%d-%d", replicas, i), Partitions: 4, SessionTimeoutMS: 2000}, p.Name, nil)
+		run := &kafka.Run{Transport: tr, Workers: 2}
+		for _, st := range p.Stages {
+			st := st
+			run.Stages = append(run.Stages, kafka.Step{Name: st.Name, New: func() (flow.NamedStage, error) {
+				return buildParts(b, p, func(q *pipelines.Pipeline) { q.Stages = []*pipelines.Component{st} }).Stages[0], nil
+			}})
+		}
+		sources := buildParts(b, p, func(q *pipelines.Pipeline) { q.Sources = p.Sources })
+		n := &atomic.Int64{}
+		sinks := flow.Plan{Sinks: []flow.NamedSink{{Name: "count", Sink: countSink{n}}}}
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		start := time.Now()
+		goRun := func(f func() (*kafka.WorkerStats, error)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ws, err := f()
+				if err != nil {
+					errs <- err
+				}
+				if os.Getenv("BENCH_DEBUG") != "" && ws != nil {
+					b.Logf("%s done at %v (frames in %d out %d, produce wait %.3fs)", ws.Step, time.Since(start), ws.FramesIn, ws.FramesOut, ws.ProduceWaitS)
+				}
+			}()
+		}
+		goRun(func() (*kafka.WorkerStats, error) { return kafka.RunSinks(ctx, run, sinks) })
+		for _, st := range run.Stages {
+			for r := 0; r < replicas; r++ {
+				name := st.Name
+				goRun(func() (*kafka.WorkerStats, error) { return kafka.RunStage(ctx, run, name) })
+			}
+		}
+		goRun(func() (*kafka.WorkerStats, error) { return kafka.RunSources(ctx, run, sources) })
+		wg.Wait()
+		total += time.Since(start)
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		records = n.Load()
+	}
+	if want := inProcessKept(b, p); records != want {
+		b.Fatalf("kept %d records, the in-process run keeps %d", records, want)
+	}
+	report(b, records, textBytes, total/time.Duration(b.N))
+}
+
+func BenchmarkKafka(b *testing.B) {
+	for _, v := range benchVariants {
+		for _, replicas := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", v.name, replicas), func(b *testing.B) { benchKafka(b, v.stages, replicas) })
+		}
+	}
+}
