@@ -236,7 +236,7 @@ func RunSinks(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, erro
 				readErr = fmt.Errorf("kafka: reading %s: %w", topic, context.Cause(readCtx))
 				return
 			}
-			ws.framesIn.Add(1)
+			ws.observe(m)
 			f, err := decodeFrame(m.Value)
 			if err != nil {
 				readErr = fmt.Errorf("kafka: %s partition 0 offset %d: %w", topic, m.Offset, err)

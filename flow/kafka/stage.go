@@ -190,7 +190,7 @@ func (w *stageWorker) consume(ctx context.Context) error {
 			}
 			return fmt.Errorf("kafka: consuming %s: %w", w.self.topic, err)
 		}
-		w.ws.framesIn.Add(1)
+		w.ws.observe(m)
 		if w.ctl.state.partitionEnded(w.name, m.Partition) {
 			continue // a late duplicate after the partition's end marker
 		}

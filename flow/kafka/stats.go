@@ -32,8 +32,9 @@ type WorkerStats struct {
 	// ProduceWaitS is the time spent waiting for the brokers to acknowledge
 	// earlier frames before sending more: back-pressure from downstream.
 	ProduceWaitS float64 `json:"produce_wait_s"`
-	// Lag is how many messages of the input the worker's consumer has not
-	// read yet (last report); it grows when this stage is the bottleneck.
+	// Lag is how many messages of its partitions the worker has not read yet
+	// (from the high watermark each fetch reports, summed over the
+	// partitions it read); it grows when this stage is the bottleneck.
 	Lag      int64          `json:"lag"`
 	ElapsedS float64        `json:"elapsed_s"`
 	Run      *flow.RunStats `json:"run,omitempty"`
@@ -45,6 +46,18 @@ type WorkerStats struct {
 	prod                                    *producer
 	reader                                  *kgo.Reader
 	runs                                    []*flow.RunStats
+	lags                                    map[int]int64
+}
+
+// observe notes a consumed message's distance from its partition's end.
+func (w *WorkerStats) observe(m kgo.Message) {
+	w.framesIn.Add(1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lags == nil {
+		w.lags = map[int]int64{}
+	}
+	w.lags[m.Partition] = max(m.HighWaterMark-m.Offset-1, 0)
 }
 
 func newWorkerStats(step, worker string) *WorkerStats {
@@ -74,8 +87,9 @@ func (w *WorkerStats) snapshot(done bool) *WorkerStats {
 		w.BytesOut = w.prod.bytes.Load()
 		w.ProduceWaitS = time.Duration(w.prod.waitNS.Load()).Seconds()
 	}
-	if w.reader != nil {
-		w.Lag = w.reader.Stats().Lag
+	w.Lag = 0
+	for _, l := range w.lags {
+		w.Lag += l
 	}
 	w.ElapsedS = time.Since(w.start).Seconds()
 	w.Run = mergeRuns(w.runs)
