@@ -157,6 +157,24 @@ func horizontal(out []int32, src []uint8, hw axisWeights, c int) {
 	n := hw.n
 	const round, shift = 1 << (weightBits - midBits - 1), weightBits - midBits
 	if c == 1 {
+		switch n { // the common tap counts, unrolled: a 1.25–2× shrink reads 3 or 4
+		case 3:
+			for j := range out {
+				s := int(hw.start[j])
+				w := hw.w[j*3 : j*3+3 : j*3+3]
+				px := src[s : s+3 : s+3]
+				out[j] = (w[0]*int32(px[0]) + w[1]*int32(px[1]) + w[2]*int32(px[2]) + round) >> shift
+			}
+			return
+		case 4:
+			for j := range out {
+				s := int(hw.start[j])
+				w := hw.w[j*4 : j*4+4 : j*4+4]
+				px := src[s : s+4 : s+4]
+				out[j] = (w[0]*int32(px[0]) + w[1]*int32(px[1]) + w[2]*int32(px[2]) + w[3]*int32(px[3]) + round) >> shift
+			}
+			return
+		}
 		for j := range out {
 			s := int(hw.start[j])
 			w := hw.w[j*n : (j+1)*n]
