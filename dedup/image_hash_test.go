@@ -84,3 +84,35 @@ func TestBKTreeMatchesLinearScan(t *testing.T) {
 		}
 	}
 }
+
+// TestPHashOfResizedOutputUnchanged: image_decode's output (resize to 256
+// px, JPEG q90) now comes from imageutil's plane resampler instead of
+// x/image/draw; the bytes differ, the pHash that image_dedup computes from
+// them must not move enough to change a decision at the default distance.
+func TestPHashOfResizedOutputUnchanged(t *testing.T) {
+	worst, changed, total := 0, 0, 0
+	for _, name := range bundledPhotos {
+		img, _ := loadPhoto(t, name)
+		for _, mode := range []string{imageutil.ResizeKeepRatio, imageutil.ResizeBorder, imageutil.ResizeCenterCrop} {
+			o := imageutil.ResizeOptions{Mode: mode, Size: 256}
+			var hashes [2]ImageHash
+			for i, resize := range []func(image.Image, imageutil.ResizeOptions) (image.Image, error){imageutil.ResizeXDraw, imageutil.Resize} {
+				out, err := resize(img, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hashes[i] = PHash(jpegRoundTrip(out, 90))
+			}
+			d := max(Hamming(hashes[0].Hash, hashes[1].Hash), Hamming(hashes[0].Mirror, hashes[1].Mirror))
+			worst = max(worst, d)
+			total++
+			if d > 0 {
+				changed++
+			}
+			if d > 2 {
+				t.Errorf("%s %s: pHash moved %d bits between the x/image/draw and the plane resampler outputs", name, mode, d)
+			}
+		}
+	}
+	t.Logf("pHash of the re-encoded output changed for %d of %d photo×mode outputs, by at most %d bits", changed, total, worst)
+}
