@@ -142,19 +142,92 @@ func (s decodeFilterResize) Process(r *flow.Record) string {
 	return ""
 }
 
-// BenchmarkBKTreeQuery measures lookups at distance 10 in an index of
-// 100,000 random hashes and reports the fraction of nodes a query compares.
-func BenchmarkBKTreeQuery(b *testing.B) {
-	var tree bkTree
-	for i := 0; i < 100000; i++ {
-		tree.Add(imageutilRand(uint64(i)), int32(i))
+// BenchmarkHashIndex: lookups at distance 10 (image_dedup's default) in
+// indexes of 10,000, 100,000 and 1,000,000 uniformly random 64-bit hashes,
+// by the multi-index hash image_dedup uses, the BK-tree it used before and
+// a plain scan. Queries: "miss" is a random hash (almost never within 10 of
+// anything), "near" an indexed hash with 5 bits flipped (one hit). Reports
+// the fraction of the index whose distance a query computes, CPU time per
+// query and the heap the index holds per hash.
+//
+//	go test -run XXX -bench BenchmarkHashIndex -benchtime 2000x ./dedup/
+func BenchmarkHashIndex(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		hashes := make([]uint64, n)
+		for i := range hashes {
+			hashes[i] = imageutilRand(uint64(i))
+		}
+		for _, kind := range []string{"mih", "bktree", "scan"} {
+			var ix hammingIndex
+			var compared func() int64
+			heap := heapInUse()
+			switch kind {
+			case "mih":
+				m := &hashIndex{}
+				ix, compared = m, func() int64 { return m.Compared }
+			case "bktree":
+				t := &bkTree{}
+				ix, compared = t, func() int64 { return t.Compared }
+			case "scan":
+				s := &scanIndex{}
+				ix, compared = s, func() int64 { return s.compared }
+			}
+			for i, h := range hashes {
+				ix.Add(h, int32(i))
+			}
+			bytesPerHash := float64(heapInUse()-heap) / float64(n)
+			for _, query := range []string{"miss", "near"} {
+				b.Run(fmt.Sprintf("n=%d/%s/query=%s", n, kind, query), func(b *testing.B) {
+					hits, c0 := 0, compared()
+					cpu0, _ := processCPU()
+					for i := 0; i < b.N; i++ {
+						q := imageutilRand(uint64(1e12) + uint64(i))
+						if query == "near" {
+							q = hashes[int(q%uint64(n))]
+							for k := 0; k < 5; k++ {
+								q ^= 1 << (imageutilRand(uint64(i*8+k)) % 64)
+							}
+						}
+						ix.Search(q, defaultImageMaxDistance, func(int32, int) { hits++ })
+					}
+					cpu1, _ := processCPU()
+					b.ReportMetric(float64(compared()-c0)/float64(b.N)/float64(n), "fraction_compared")
+					b.ReportMetric((cpu1-cpu0)*1e9/float64(b.N), "cpu-ns/query")
+					b.ReportMetric(float64(hits)/float64(b.N), "hits/query")
+					b.ReportMetric(bytesPerHash, "heap-B/hash")
+				})
+			}
+			runtime.KeepAlive(ix)
+		}
 	}
-	tree.Compared = 0
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		tree.Search(imageutilRand(uint64(1e9+i)), defaultImageMaxDistance, func(int32, int) {})
+}
+
+// scanIndex is the linear scan, the baseline every index must beat.
+type scanIndex struct {
+	hashes   []uint64
+	ids      []int32
+	compared int64
+}
+
+func (s *scanIndex) Add(h uint64, id int32) {
+	s.hashes = append(s.hashes, h)
+	s.ids = append(s.ids, id)
+}
+
+func (s *scanIndex) Search(q uint64, maxDist int, found func(int32, int)) {
+	s.compared += int64(len(s.hashes))
+	for i, h := range s.hashes {
+		if d := Hamming(h, q); d <= maxDist {
+			found(s.ids[i], d)
+		}
 	}
-	b.ReportMetric(float64(tree.Compared)/float64(b.N)/float64(tree.Len()), "fraction_compared")
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 func imageutilRand(x uint64) uint64 { // splitmix64

@@ -191,7 +191,7 @@ type ImageDedup struct {
 	reportDir string
 	tests     *imageTestIndex
 
-	corpus    bkTree
+	corpus    hashIndex
 	corpusIDs []string // by corpus index: the record id that was kept
 
 	totals  ImageTotals
@@ -271,7 +271,7 @@ func (d *ImageDedup) Process(r *flow.Record) string {
 
 // nearest finds the earliest-added image within max distance of h or, with
 // mirror on, of its mirror; -1 when there is none.
-func (d *ImageDedup) nearest(t *bkTree, h ImageHash) (id int, dist int) {
+func (d *ImageDedup) nearest(t *hashIndex, h ImageHash) (id int, dist int) {
 	id, dist = -1, 0
 	visit := func(i int32, dd int) {
 		if id < 0 || int(i) < id {
@@ -292,9 +292,9 @@ func (d *ImageDedup) checkTestSets(r *flow.Record, h ImageHash) bool {
 		mirrored bool
 	}
 	hits := map[int32]hit{}
-	d.tests.tree.Search(h.Hash, d.cfg.MaxDistance, func(i int32, dist int) { hits[i] = hit{dist: dist} })
+	d.tests.index.Search(h.Hash, d.cfg.MaxDistance, func(i int32, dist int) { hits[i] = hit{dist: dist} })
 	if d.cfg.Mirror {
-		d.tests.tree.Search(h.Mirror, d.cfg.MaxDistance, func(i int32, dist int) {
+		d.tests.index.Search(h.Mirror, d.cfg.MaxDistance, func(i int32, dist int) {
 			if old, ok := hits[i]; !ok || dist < old.dist {
 				hits[i] = hit{dist: dist, mirrored: true}
 			}
@@ -361,7 +361,7 @@ func (d *ImageDedup) thumbnail(data []byte) string {
 // Finish writes the audit report and records how much of the index the
 // lookups touched.
 func (d *ImageDedup) Finish(ctx context.Context) error {
-	d.counters.Add("index_distance_computations", d.corpus.Compared+d.tests.tree.Compared)
+	d.counters.Add("index_distance_computations", d.corpus.Compared+d.tests.index.Compared)
 	d.counters.Add("index_size", int64(d.corpus.Len()))
 	rep, err := d.Report()
 	if err != nil {

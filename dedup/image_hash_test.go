@@ -3,6 +3,7 @@ package dedup
 import (
 	"image"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
@@ -45,43 +46,106 @@ func TestHashesOfMirrorAndResize(t *testing.T) {
 	}
 }
 
-func TestBKTreeMatchesLinearScan(t *testing.T) {
+// hammingIndex is what image_dedup needs of an index.
+type hammingIndex interface {
+	Add(h uint64, id int32)
+	Search(q uint64, maxDist int, found func(id int32, dist int))
+}
+
+// TestHashIndexMatchesLinearScan: the multi-index hash and the BK-tree
+// return exactly the ids a linear scan returns, each once, with the true
+// distance, at every radius image_dedup accepts; on random hashes, on
+// clusters of near copies (the hard case for bucket sizes: real photo
+// hashes cluster) and on hashes with exactly 32 bits set (what pHash gives:
+// a bit per coefficient above the median). The sizes cross the point where
+// the multi-index hash builds its tables, and radius 32 makes it fall back
+// to scanning.
+func TestHashIndexMatchesLinearScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var tree bkTree
-	hashes := make([]uint64, 3000)
-	for i := range hashes {
-		if i > 0 && rng.IntN(4) == 0 { // near copies of earlier hashes
-			hashes[i] = hashes[rng.IntN(i)] ^ (1 << rng.IntN(64)) ^ (1 << rng.IntN(64))
-		} else {
-			hashes[i] = rng.Uint64()
+	halfSet := func() uint64 { // 32 of 64 bits set
+		var h uint64
+		for _, i := range rng.Perm(64)[:32] {
+			h |= 1 << i
 		}
-		tree.Add(hashes[i], int32(i))
+		return h
 	}
-	for q := 0; q < 200; q++ {
-		query := hashes[rng.IntN(len(hashes))] ^ (1 << rng.IntN(64))
-		for _, maxDist := range []int{0, 4, 10} {
-			var got, want []int
-			tree.Search(query, maxDist, func(id int32, d int) {
-				if d != Hamming(hashes[id], query) {
-					t.Fatalf("distance %d reported for %d, true %d", d, id, Hamming(hashes[id], query))
+	for _, n := range []int{300, 5000, 20000} {
+		for _, kind := range []string{"random", "clusters", "32 bits set"} {
+			hashes := make([]uint64, n)
+			for i := range hashes {
+				switch {
+				case kind == "clusters" && i > 0 && rng.IntN(2) == 0:
+					h := hashes[rng.IntN(i)]
+					for k := rng.IntN(8); k > 0; k-- {
+						h ^= 1 << rng.IntN(64)
+					}
+					hashes[i] = h
+				case kind == "32 bits set":
+					hashes[i] = halfSet()
+				default:
+					hashes[i] = rng.Uint64()
 				}
-				got = append(got, int(id))
-			})
+			}
+			mih, tree := &hashIndex{}, &bkTree{}
 			for i, h := range hashes {
-				if Hamming(h, query) <= maxDist {
-					want = append(want, i)
+				mih.Add(h, int32(i))
+				tree.Add(h, int32(i))
+			}
+			if (mih.tables != nil) != (n >= mihMinEntries) {
+				t.Fatalf("n=%d: tables built %v", n, mih.tables != nil)
+			}
+			for q := 0; q < 60; q++ {
+				query := hashes[rng.IntN(n)]
+				for k := rng.IntN(12); k > 0; k-- {
+					query ^= 1 << rng.IntN(64)
 				}
-			}
-			sort.Ints(got)
-			if len(got) != len(want) {
-				t.Fatalf("query %d d=%d: tree found %d, scan %d", q, maxDist, len(got), len(want))
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("query %d d=%d: %v vs %v", q, maxDist, got, want)
+				if q%10 == 0 {
+					query = rng.Uint64()
+				}
+				for _, maxDist := range []int{0, 1, 3, 4, 7, 10, 12, 16, 32} {
+					var want []int
+					for i, h := range hashes {
+						if Hamming(h, query) <= maxDist {
+							want = append(want, i)
+						}
+					}
+					for name, ix := range map[string]hammingIndex{"multi-index hash": mih, "BK-tree": tree} {
+						var got []int
+						ix.Search(query, maxDist, func(id int32, d int) {
+							if d != Hamming(hashes[id], query) {
+								t.Fatalf("%s: distance %d reported for %d, true %d", name, d, id, Hamming(hashes[id], query))
+							}
+							got = append(got, int(id))
+						})
+						sort.Ints(got)
+						if !slices.Equal(got, want) {
+							t.Fatalf("%s, %d %s hashes, query %d, d=%d: found %d ids, the scan %d\n%v\n%v", name, n, kind, q, maxDist, len(got), len(want), got, want)
+						}
+					}
 				}
 			}
 		}
+	}
+}
+
+func TestSubRadiiCoverTheRadius(t *testing.T) {
+	for r := 0; r <= 64; r++ {
+		radii := subRadii(r)
+		sum := 0
+		for _, ri := range radii {
+			if ri < -1 || ri > mihBits {
+				t.Fatalf("r=%d: sub-radius %d", r, ri)
+			}
+			sum += ri + 1
+		}
+		// Pigeonhole: substring distances above every sub-radius add up to
+		// at least sum, which must exceed r.
+		if sum < r+1 {
+			t.Errorf("r=%d: sub-radii %v cover only %d", r, radii, sum-1)
+		}
+	}
+	if got := subRadii(10); mihTables == 4 && got != [mihTables]int{2, 2, 2, 1} {
+		t.Errorf("subRadii(10) = %v", got)
 	}
 }
 

@@ -26,7 +26,7 @@ type proofRow struct {
 }
 
 func runImageProof(t *testing.T, algo string, maxDist int) (rows []proofRow, unrelatedFP int) {
-	var tree bkTree
+	var tree hashIndex
 	var originals []ImageHash
 	imgs := make(map[string]image.Image)
 	for i, name := range bundledPhotos {

@@ -39,11 +39,11 @@ type loadedImageSet struct {
 	Unreadable []string // "file: reason"
 }
 
-// imageTestIndex holds every test image's hash in one BK-tree.
+// imageTestIndex holds every test image's hash in one multi-index hash.
 type imageTestIndex struct {
 	sets   []loadedImageSet
 	images []testImage
-	tree   bkTree
+	index  hashIndex
 }
 
 // loadImageTestSets reads and hashes every test folder. A file that is not a
@@ -70,7 +70,7 @@ func loadImageTestSets(specs []ImageTestSetSpec, algo string, maxPixels int64) (
 				continue
 			}
 			h := hashImage(algo, img)
-			ix.tree.Add(h.Hash, int32(len(ix.images)))
+			ix.index.Add(h.Hash, int32(len(ix.images)))
 			ix.images = append(ix.images, testImage{set: si, id: rel, path: p, hash: h})
 		}
 		set.count = len(ix.images) - set.first
