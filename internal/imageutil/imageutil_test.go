@@ -161,6 +161,12 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("decoded %v, info %+v", img.Bounds(), info)
 			}
 			LumaGrid(img, 32, 32)
+			// Whatever the decoder returned, the resampler must take it.
+			modes := []string{ResizeKeepRatio, ResizeCenterCrop, ResizeBorder, ResizeKeepRatioLargest}
+			out, err := Resize(img, ResizeOptions{Mode: modes[len(data)%len(modes)], Size: 17, Interpolator: "catmull_rom"})
+			if err != nil || out.Bounds().Empty() {
+				t.Fatalf("resize of %T %v: %v %v", img, img.Bounds(), out, err)
+			}
 		}
 	})
 }
