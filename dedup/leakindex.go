@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 )
 
 // LeakParams are the detection settings of a leakage index.
@@ -90,21 +91,49 @@ type LeakIndex struct {
 	Sets   []*LeakSet
 	items  []leakItem
 
-	// byLen: gram length → gram hash → gram id; postings[gram id] lists the
-	// items (global index) that contain the gram.
-	gramLens []int
-	byLen    map[int]map[uint64]uint32
-	postings [][]uint32
-	maxGram  int
+	// grams: gram key (gramKey, any length) → gram id; postings[gram id]
+	// lists the items (global index) that contain the gram. gramPrefix
+	// holds the rolling hash (prefixRoll) of every gram's first minGram
+	// tokens: a document position whose minGram tokens are not in it starts
+	// no gram of any length, and that is what almost every position of a
+	// clean document learns, for two multiplies and one cached word.
+	gramLens   []int // ascending
+	minGram    int
+	rollTop    uint64 // prefixRollBase^(minGram−1), to roll a token out
+	grams      *u64Table
+	gramPrefix *bitFilter
+	postings   [][]uint32
+	maxGram    int
 
-	// MinHash: per window class, per band, band hash → items.
-	hasher   *MinHasher
-	classes  []int // classes present, ascending
-	lsh      map[int][]map[uint64][]uint32
-	maxBlock int
-	// anyBand holds every (class, band, band hash) of the index: almost all
-	// window bands miss, and a flat set answers that faster than the maps.
-	anyBand *Uint64Set
+	// MinHash over items, probed by windows (leakprobe.go).
+	hasher *MinHasher
+	probe  []probeClass // window classes present, ascending
+	// rowClasses[j] maps each value of signature row j in the indexed
+	// items to the probe classes with an item that has it. The probe tags
+	// each block minimum of a band's first row with its class set; the tag
+	// survives taking minima, so a window learns whether its first row
+	// matches an item of its class without a lookup. A window that passes
+	// looks its other rows up, and only one that passes them all hashes the
+	// band and looks for items.
+	rowClasses []classTable
+	// bands maps bandKey(class, band, band hash) to an index in bandItems,
+	// the items with that band.
+	bands     *u64Table
+	bandItems [][]uint32
+	maxBlock  int
+	// segment is the number of window starts (in blocks) probed per
+	// segment of a long document; see probeMinHash.
+	segment int
+
+	// scratchPool holds per-goroutine working memory sized for this index.
+	scratchPool sync.Pool
+}
+
+// probeClass is the LSH index of the items of one window class.
+type probeClass struct {
+	class  int
+	blocks int // window length in blocks
+	stride int // blocks between window starts
 }
 
 // BuildLeakIndex loads and indexes the test sets.
@@ -112,7 +141,7 @@ func BuildLeakIndex(specs []TestSetSpec, p LeakParams) (*LeakIndex, error) {
 	if p.MinItemTokens < 1 {
 		p.MinItemTokens = 1
 	}
-	ix := &LeakIndex{Params: p, byLen: map[int]map[uint64]uint32{}, lsh: map[int][]map[uint64][]uint32{}, anyBand: NewUint64Set(0)}
+	ix := &LeakIndex{Params: p, grams: newU64Table()}
 	if p.MinHash {
 		h, err := NewMinHasher(FamilyMultiplyShift, p.MinHashBands*p.MinHashRows, p.Seed)
 		if err != nil {
@@ -121,6 +150,7 @@ func BuildLeakIndex(specs []TestSetSpec, p LeakParams) (*LeakIndex, error) {
 		ix.hasher = h
 	}
 	var tk leakTokenizer
+	var itemTokens [][]leakToken
 	seenName := map[string]bool{}
 	for si, spec := range specs {
 		if seenName[spec.Name] {
@@ -134,32 +164,52 @@ func BuildLeakIndex(specs []TestSetSpec, p LeakParams) (*LeakIndex, error) {
 		set := &LeakSet{Spec: spec, Items: items, Skipped: skipped, first: len(ix.items)}
 		lengths := make([]int, len(items))
 		for i, it := range items {
-			lengths[i] = len(tk.tokenize(it.Text))
+			toks := append([]leakToken(nil), tk.tokenize(it.Text)...)
+			itemTokens = append(itemTokens, toks)
+			lengths[i] = len(toks)
 		}
 		set.NGram = p.NGram
 		if set.NGram <= 0 {
 			set.NGram = adaptiveN(lengths)
 		}
 		ix.Sets = append(ix.Sets, set)
-		for i, it := range items {
+		for i := range items {
 			li := leakItem{set: si, item: i, tokens: lengths[i], class: -1}
 			if lengths[i] >= p.MinItemTokens {
 				li.n = min(set.NGram, lengths[i])
 			}
 			ix.items = append(ix.items, li)
-			ix.addItem(len(ix.items)-1, tk.tokenize(it.Text))
 		}
 	}
-	for n := range ix.byLen {
+	lens := map[int]bool{}
+	for _, it := range ix.items {
+		if it.n > 0 {
+			lens[it.n] = true
+		}
+	}
+	for n := range lens {
 		ix.gramLens = append(ix.gramLens, n)
 		ix.maxGram = max(ix.maxGram, n)
 	}
 	sort.Ints(ix.gramLens)
-	for c := range ix.lsh {
-		ix.classes = append(ix.classes, c)
-		ix.maxBlock = max(ix.maxBlock, windowClasses[c])
+	if len(ix.gramLens) > 0 {
+		ix.minGram = ix.gramLens[0]
+		ix.rollTop = 1
+		for range ix.minGram - 1 {
+			ix.rollTop *= prefixRollBase
+		}
 	}
-	sort.Ints(ix.classes)
+	var prefixes []uint64
+	for g, toks := range itemTokens {
+		prefixes = ix.addGrams(g, toks, prefixes)
+	}
+	ix.gramPrefix = newBitFilter(len(prefixes))
+	for _, k := range prefixes {
+		ix.gramPrefix.add(k)
+	}
+	if ix.hasher != nil {
+		ix.buildProbe(itemTokens)
+	}
 	return ix, nil
 }
 
@@ -174,65 +224,104 @@ func adaptiveN(lengths []int) int {
 	return min(max(p5, minAdaptiveN), maxAdaptiveN)
 }
 
-func (ix *LeakIndex) addItem(g int, toks []leakToken) {
+// addGrams indexes item g's n-grams and appends their prefix keys.
+func (ix *LeakIndex) addGrams(g int, toks []leakToken, prefixes []uint64) []uint64 {
 	it := &ix.items[g]
 	if it.n == 0 {
-		return
-	}
-	grams := ix.byLen[it.n]
-	if grams == nil {
-		grams = map[uint64]uint32{}
-		ix.byLen[it.n] = grams
+		return prefixes
 	}
 	for i := 0; i+it.n <= len(toks); i++ {
-		h := gramHash(toks[i : i+it.n])
-		id, ok := grams[h]
-		if !ok {
-			id = uint32(len(ix.postings))
-			grams[h] = id
+		prefixes = append(prefixes, prefixRoll(toks[i:i+ix.minGram]))
+		h := uint64(gramSeed)
+		for k := 0; k < it.n; k++ {
+			h = gramStep(h, toks[i+k].hash)
+		}
+		id, added := ix.grams.put(gramKey(h, it.n))
+		if added {
+			*id = uint32(len(ix.postings))
 			ix.postings = append(ix.postings, nil)
 		}
-		if p := ix.postings[id]; len(p) > 0 && p[len(p)-1] == uint32(g) {
+		if p := ix.postings[*id]; len(p) > 0 && p[len(p)-1] == uint32(g) {
 			continue // this item already has the gram
 		}
-		ix.postings[id] = append(ix.postings[id], uint32(g))
+		ix.postings[*id] = append(ix.postings[*id], uint32(g))
 		it.grams++
 	}
-	if ix.hasher == nil || len(toks) < ix.Params.MinHashMinTokens {
-		return
-	}
+	return prefixes
+}
+
+// buildProbe computes the MinHash signature of every item long enough and
+// files it under its window class.
+func (ix *LeakIndex) buildProbe(itemTokens [][]leakToken) {
+	var indexed []int
+	present := map[int]bool{}
 	sig := make([]uint64, ix.hasher.K)
-	initSignature(sig)
-	distinct := NewUint64Set(len(toks))
-	for i := 0; i+1 < len(toks); i++ {
-		x := shingle2(toks[i].hash, toks[i+1].hash)
-		if distinct.Add(x) {
-			ix.hasher.addShingle(sig, x)
+	for g, toks := range itemTokens {
+		it := &ix.items[g]
+		if it.n == 0 || len(toks) < ix.Params.MinHashMinTokens {
+			continue
+		}
+		initSignature(sig)
+		distinct := NewUint64Set(len(toks))
+		for i := 0; i+1 < len(toks); i++ {
+			x := shingle2(toks[i].hash, toks[i+1].hash)
+			if distinct.Add(x) {
+				ix.hasher.addShingle(sig, x)
+			}
+		}
+		it.shingles = distinct.Len()
+		it.signature = make([]uint32, len(sig))
+		for k, v := range sig {
+			it.signature[k] = uint32(v)
+		}
+		c := 0
+		for c < len(windowClasses)-1 && windowClasses[c]*blockTokens < len(toks) {
+			c++
+		}
+		it.class = c
+		present[c] = true
+		indexed = append(indexed, g)
+	}
+	probeOf := map[int]int{} // window class → index in ix.probe
+	for c := range windowClasses {
+		if present[c] {
+			probeOf[c] = len(ix.probe)
+			ix.probe = append(ix.probe, probeClass{class: c, blocks: windowClasses[c], stride: max(1, windowClasses[c]/4)})
+			ix.maxBlock = windowClasses[c]
 		}
 	}
-	it.shingles = distinct.Len()
-	it.signature = make([]uint32, len(sig))
-	for k, v := range sig {
-		it.signature[k] = uint32(v)
-	}
-	c := 0
-	for c < len(windowClasses)-1 && windowClasses[c]*blockTokens < len(toks) {
-		c++
-	}
-	it.class = c
-	tables := ix.lsh[c]
-	if tables == nil {
-		tables = make([]map[uint64][]uint32, ix.Params.MinHashBands)
-		for b := range tables {
-			tables[b] = map[uint64][]uint32{}
+	rows, bands := ix.Params.MinHashRows, ix.Params.MinHashBands
+	ix.bands = newU64Table()
+	ix.rowClasses = make([]classTable, ix.hasher.K)
+	for _, g := range indexed {
+		it := &ix.items[g]
+		pc := probeOf[it.class]
+		for j, v := range it.signature {
+			ix.rowClasses[j].add(v, pc)
 		}
-		ix.lsh[c] = tables
+		for b := range bands {
+			band := it.signature[b*rows : (b+1)*rows]
+			id, added := ix.bands.put(bandKey(pc, b, bandHash32(band)))
+			if added {
+				*id = uint32(len(ix.bandItems))
+				ix.bandItems = append(ix.bandItems, nil)
+			}
+			ix.bandItems[*id] = append(ix.bandItems[*id], uint32(g))
+		}
 	}
-	for b := range tables {
-		h := bandHash32(it.signature[b*ix.Params.MinHashRows : (b+1)*ix.Params.MinHashRows])
-		tables[b][h] = append(tables[b][h], uint32(g))
-		ix.anyBand.Add(bandKey(c, b, h))
-	}
+	ix.planProbe()
+}
+
+// bandKey is the bands key of band hash h of band in probe class pc.
+func bandKey(pc, band int, h uint64) uint64 {
+	return mix64(h ^ uint64(pc)<<56 ^ uint64(band)<<40)
+}
+
+// mix64 is splitmix64's finalizer: every input bit moves every output bit.
+func mix64(x uint64) uint64 {
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // bandHash32 mixes a band's values into one 64-bit key (a multiply-xorshift
@@ -244,11 +333,6 @@ func bandHash32(vals []uint32) uint64 {
 		h ^= h >> 31
 	}
 	return h
-}
-
-// bandKey is the key of a band hash in the anyBand prefilter.
-func bandKey(class, band int, h uint64) uint64 {
-	return (h ^ uint64(class)<<48 ^ uint64(band)<<40) * 0x94d049bb133111eb
 }
 
 // ItemCount is the number of items over all sets.

@@ -112,6 +112,39 @@ func gramHash(toks []leakToken) uint64 {
 	return h ^ h>>32
 }
 
+// The leakage index keys n-grams by a chain over their token hashes that
+// only mixes in the length at the end, so the key of a position's shortest
+// gram is a step on the way to its longer ones: matching continues one
+// chain through all gram lengths. (gramHash, which starts from the length,
+// stays for highlighting.)
+const gramSeed = 0x8f1bbcdcca62c1d6
+
+// gramStep adds one token hash to a gram chain.
+func gramStep(h, tok uint64) uint64 {
+	h = (h ^ tok) * 0xbf58476d1ce4e5b9
+	return h ^ h>>29
+}
+
+// gramKey finishes a chain of n tokens into the gram's key.
+func gramKey(h uint64, n int) uint64 {
+	h = (h ^ uint64(n)*0x9e3779b97f4a7c15) * 0x94d049bb133111eb
+	return h ^ h>>32
+}
+
+// prefixRoll is a polynomial hash of token hashes, Σ t_k·B^(n−1−k) mod
+// 2^64, which a sliding window updates with two multiplies: the leakage
+// index filters gram positions by it. Token hashes are uniform 64-bit
+// values, so it is as good as any hash for a filter.
+func prefixRoll(toks []leakToken) uint64 {
+	var h uint64
+	for _, t := range toks {
+		h = h*prefixRollBase + t.hash
+	}
+	return h
+}
+
+const prefixRollBase = 0x9e3779b97f4a7c15
+
 // shingle2 hashes two consecutive tokens for the MinHash probe.
 func shingle2(a, b uint64) uint64 {
 	h := (a*0x9e3779b97f4a7c15 ^ b) * 0xbf58476d1ce4e5b9

@@ -1,0 +1,146 @@
+package dedup
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/corpusflow/corpusflow/dedup/internal/plant"
+)
+
+// matchOutcome is everything Match tells the decontaminate stage about one
+// document, in an order that does not depend on how it was found.
+type matchOutcome struct {
+	hits []LeakHit
+	near map[int]float64
+	toks int
+}
+
+func outcomeOf(match func(string, func(int, float64)) ([]LeakHit, []leakToken), text string) matchOutcome {
+	o := matchOutcome{near: map[int]float64{}}
+	hits, toks := match(text, func(item int, score float64) {
+		if _, dup := o.near[item]; dup {
+			panic(fmt.Sprintf("item %d reported twice", item))
+		}
+		o.near[item] = score
+	})
+	sort.Slice(hits, func(i, j int) bool { return hits[i].Item < hits[j].Item })
+	o.hits, o.toks = hits, len(toks)
+	return o
+}
+
+func (o matchOutcome) diff(ref matchOutcome) string {
+	var b strings.Builder
+	if fmt.Sprint(o.hits) != fmt.Sprint(ref.hits) {
+		fmt.Fprintf(&b, "hits %v, reference %v; ", o.hits, ref.hits)
+	}
+	if len(o.hits) > 0 && o.toks != ref.toks {
+		fmt.Fprintf(&b, "%d tokens, reference %d; ", o.toks, ref.toks)
+	}
+	for g, s := range ref.near {
+		if got, ok := o.near[g]; !ok || got != s {
+			fmt.Fprintf(&b, "item %d near %v (reported %v), reference %v; ", g, got, ok, s)
+		}
+	}
+	for g, s := range o.near {
+		if _, ok := ref.near[g]; !ok {
+			fmt.Fprintf(&b, "item %d near %v, reference has none; ", g, s)
+		}
+	}
+	return b.String()
+}
+
+// longDocuments joins planted documents into pages of 5,000 to 40,000
+// words, so that the probe works in several segments and planted passages
+// and their windows fall across segment boundaries.
+func longDocuments(docs []plant.Doc, n int) []string {
+	rng := rand.New(rand.NewPCG(7, 11))
+	var leaks []string
+	for _, d := range docs {
+		if d.LeakOf != "" {
+			leaks = append(leaks, d.Text)
+		}
+	}
+	var out []string
+	for range n {
+		var b strings.Builder
+		target := 30000 + rng.IntN(220000)
+		for b.Len() < target {
+			if rng.IntN(4) == 0 {
+				b.WriteString(leaks[rng.IntN(len(leaks))])
+			} else {
+				b.WriteString(docs[rng.IntN(len(docs))].Text)
+			}
+			b.WriteString("\n")
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// The fast matcher must tell the stage exactly what the original one did:
+// the same hits with the same scores and windows, and the same best score
+// for every item either method touched (the report's histogram), over the
+// whole planted corpus, long multi-segment pages, and texts at the edges
+// (no words, one word pair, exactly one block, one block more).
+func TestMatchEqualsReference(t *testing.T) {
+	ix, err := BuildLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := buildRefLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := plantedCorpus(t)
+	texts := []string{"", "one", "one two", strings.Repeat("w ", 9), strings.Repeat("w x ", 33)}
+	for _, d := range docs {
+		texts = append(texts, d.Text)
+	}
+	long := longDocuments(docs, 40)
+	texts = append(texts, long...)
+	var hits, near int
+	for i, text := range texts {
+		got, want := outcomeOf(ix.Match, text), outcomeOf(ref.Match, text)
+		if d := got.diff(want); d != "" {
+			t.Fatalf("text %d (%d bytes): %s", i, len(text), d)
+		}
+		hits += len(got.hits)
+		near += len(got.near)
+	}
+	if hits < 800 || near < hits {
+		t.Fatalf("only %d hits and %d touched items: the comparison proves little", hits, near)
+	}
+	t.Logf("%d texts (%d long), %d hits, %d touched items: all equal", len(texts), len(long), hits, near)
+}
+
+// The probe's segments must visit exactly the windows a single pass over
+// the whole document visits, whatever the document and segment lengths.
+func TestWindowsInSegments(t *testing.T) {
+	for _, m := range windowClasses[:12] {
+		st := max(1, m/4)
+		for nb := 1; nb < 3000; nb += 1 + nb/50 {
+			want := 0
+			for start := 0; start < nb; start += st {
+				want++
+				if start+m >= nb {
+					break
+				}
+			}
+			for _, segment := range []int{96, 576, 1152} {
+				if segment%st != 0 {
+					continue
+				}
+				got := 0
+				for first := 0; first < nb; first += segment {
+					got += windowsIn(nb, first, segment, m, st)
+				}
+				if got != want {
+					t.Fatalf("%d-block windows in %d blocks, segments of %d: %d windows, want %d", m, nb, segment, got, want)
+				}
+			}
+		}
+	}
+}
