@@ -60,10 +60,11 @@ type producer struct {
 	errMu    sync.Mutex
 	err      error
 	carryRej bool
+	workers  int // goroutines for computing partition keys
 }
 
-func newProducer(t *Transport, carryRejects bool) *producer {
-	p := &producer{slots: make(chan struct{}, t.MaxInFlight), carryRej: carryRejects}
+func newProducer(t *Transport, carryRejects bool, workers int) *producer {
+	p := &producer{slots: make(chan struct{}, t.MaxInFlight), carryRej: carryRejects, workers: max(workers, 1)}
 	p.w = t.writer(func(msgs []kgo.Message, err error) {
 		for _, m := range msgs {
 			m.WriterData.(*outMessage).done(err)
@@ -145,10 +146,14 @@ func (p *producer) sendBatch(ctx context.Context, r route, id identity, b *flow.
 			parts = append(parts, j)
 		}
 	}
+	var keys []uint64
+	if r.mode == keyed {
+		keys = p.partitionKeys(r, b.Records)
+	}
 	for i, rec := range b.Records {
 		f := frames[0]
 		if r.mode == keyed {
-			f = frames[r.key(rec)%uint64(r.partitions)]
+			f = frames[keys[i]%uint64(r.partitions)]
 		}
 		f.records = append(f.records, posRecord{pos: pos(rec, i), r: rec})
 	}
@@ -205,4 +210,34 @@ func frameSizeHint(f *frame) int {
 		add(pj.rej.Record)
 	}
 	return n
+}
+
+// partitionKeys computes the next stage's key of every record. A key can
+// cost as much as the stage itself (exact_dedup normalizes the text to hash
+// it), and batches are sent from one goroutine, so large batches are keyed
+// on all the worker's goroutines.
+func (p *producer) partitionKeys(r route, recs []*flow.Record) []uint64 {
+	keys := make([]uint64, len(recs))
+	const perGoroutine = 32
+	workers := min(p.workers, (len(recs)+perGoroutine-1)/perGoroutine)
+	if workers <= 1 {
+		for i, rec := range recs {
+			keys[i] = r.key(rec)
+		}
+		return keys
+	}
+	var wg sync.WaitGroup
+	chunk := (len(recs) + workers - 1) / workers
+	for start := 0; start < len(recs); start += chunk {
+		end := min(start+chunk, len(recs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := start; i < end; i++ {
+				keys[i] = r.key(recs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return keys
 }

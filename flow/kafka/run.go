@@ -149,7 +149,7 @@ func RunSources(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, er
 		run.logger().Info("sources already ended in this run; repeating the end marker", "batches", batches)
 		return ws, writeEnd(context.Background(), run.Transport, out.topic, batches)
 	}
-	prod := newProducer(run.Transport, run.CarryRejects)
+	prod := newProducer(run.Transport, run.CarryRejects, run.Workers)
 	defer prod.close()
 	var batches uint64
 	link := &funcLink{send: func(ctx context.Context, b *flow.Batch) error {

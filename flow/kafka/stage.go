@@ -99,7 +99,7 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 	w.ctx, w.fail, w.parent = ctx, fail, parent
 	w.reader = t.groupReader(w.name)
 	defer w.reader.Close()
-	w.prod = newProducer(t, w.run.CarryRejects)
+	w.prod = newProducer(t, w.run.CarryRejects, w.run.Workers)
 	defer w.prod.close()
 	stopReport := w.ws.reportEvery(w.run.Report, w.prod, w.reader)
 	defer stopReport()
