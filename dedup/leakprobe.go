@@ -71,7 +71,9 @@ func lcm(a, b int) int {
 
 // probeScratch is the probe's working memory, reused across documents.
 type probeScratch struct {
-	shingles []uint64
+	// pairs holds the word pair hashes of the blocks being filled, pair p
+	// of block k at pairs[p*stride+k] (blockminima.go).
+	pairs []uint64
 	// base holds K rows of block minima, row j at base[j*stride:], for
 	// the blocks of the current segment.
 	base   []uint32
@@ -117,7 +119,7 @@ func (ix *LeakIndex) probeMinHash(s *leakScratch, toks []leakToken) {
 	if p.stride != capBlocks || len(p.base) != k*capBlocks {
 		p.stride = capBlocks
 		p.base = make([]uint32, k*capBlocks)
-		p.shingles = make([]uint64, capBlocks*blockTokens)
+		p.pairs = make([]uint64, capBlocks*blockTokens)
 		p.win = make([]uint32, k)
 		p.vals = make([]uint32, ix.Params.MinHashRows)
 		p.windows = make([]int, len(ix.probe))
@@ -170,35 +172,14 @@ func (ix *LeakIndex) fillBlocks(p *probeScratch, toks []leakToken, from, to, at 
 		return
 	}
 	lo, hi := from*blockTokens, min(to*blockTokens, len(toks)-1)
-	x := p.shingles[:hi-lo]
-	for i := range x {
-		x[i] = shingle2(toks[lo+i].hash, toks[lo+i+1].hash)
+	for i := lo; i < hi; i++ {
+		k := i - lo
+		p.pairs[k%blockTokens*p.stride+k/blockTokens] = shingle2(toks[i].hash, toks[i+1].hash)
 	}
+	lastPairs := hi - (to-from-1)*blockTokens - lo
 	for j := 0; j < ix.hasher.K; j++ {
 		row := p.base[j*p.stride+at : j*p.stride+at+(to-from)]
-		blockMinima(row, x, ix.hasher.a[j], ix.hasher.b[j])
-	}
-}
-
-// blockMinima sets out[i] to the minimum of hash (a·x+b)>>32 over block i of
-// x. The eight hashes of a block are independent and their minimum is a
-// tree of branch-free min, so the loop runs at the multiplier's throughput.
-func blockMinima(out []uint32, x []uint64, a, b uint64) {
-	full := len(x) / 8
-	for i := range out[:full] {
-		v := x[i*8 : i*8+8 : i*8+8]
-		m0 := min(uint32((a*v[0]+b)>>32), uint32((a*v[1]+b)>>32))
-		m1 := min(uint32((a*v[2]+b)>>32), uint32((a*v[3]+b)>>32))
-		m2 := min(uint32((a*v[4]+b)>>32), uint32((a*v[5]+b)>>32))
-		m3 := min(uint32((a*v[6]+b)>>32), uint32((a*v[7]+b)>>32))
-		out[i] = min(min(m0, m1), min(m2, m3))
-	}
-	if full < len(out) {
-		m := uint32(math.MaxUint32)
-		for _, v := range x[full*8:] {
-			m = min(m, uint32((a*v+b)>>32))
-		}
-		out[full] = m
+		blockMinima(row, p.pairs, p.stride, lastPairs, ix.hasher.a[j], ix.hasher.b[j])
 	}
 }
 
