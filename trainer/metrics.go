@@ -13,27 +13,59 @@ import (
 )
 
 // metricsRecord is one line of metrics.jsonl: kind "train" after every
-// update, kind "eval" after every held-out evaluation.
+// update, kind "eval" after every held-out evaluation. MarshalJSON writes the
+// fields of its kind, zeros included (an accuracy of 0 is a measurement).
 type metricsRecord struct {
 	Kind     string   `json:"kind"`
 	Step     int      `json:"step"`
 	Epoch    int      `json:"epoch"`
-	Loss     float64  `json:"loss,omitempty"`
-	MLMLoss  float64  `json:"mlm_loss,omitempty"`
-	MLMAcc   float64  `json:"mlm_accuracy,omitempty"`
+	Loss     float64  `json:"loss"`
+	MLMLoss  float64  `json:"mlm_loss"`
+	MLMAcc   float64  `json:"mlm_accuracy"`
 	NSPLoss  *float64 `json:"nsp_loss,omitempty"`
 	NSPAcc   *float64 `json:"nsp_accuracy,omitempty"`
-	LR       float64  `json:"lr,omitempty"`
-	GradNorm float64  `json:"grad_norm,omitempty"`
-	TokensPS float64  `json:"tokens_per_s,omitempty"`
-	Tokens   int64    `json:"tokens,omitempty"`
-	Examples int64    `json:"examples,omitempty"`
-	ElapsedS float64  `json:"elapsed_s,omitempty"`
+	LR       float64  `json:"lr"`
+	GradNorm float64  `json:"grad_norm"`
+	TokensPS float64  `json:"tokens_per_s"`
+	Tokens   int64    `json:"tokens"`
+	Examples int64    `json:"examples"`
+	ElapsedS float64  `json:"elapsed_s"`
 
-	EvalLoss   float64 `json:"eval_loss,omitempty"`
-	EvalPPL    float64 `json:"eval_perplexity,omitempty"`
-	EvalAcc    float64 `json:"eval_mlm_accuracy,omitempty"`
-	EvalTokens int     `json:"eval_tokens,omitempty"`
+	EvalLoss   float64 `json:"eval_loss"`
+	EvalPPL    float64 `json:"eval_perplexity"`
+	EvalAcc    float64 `json:"eval_mlm_accuracy"`
+	EvalTokens int     `json:"eval_tokens"`
+}
+
+func (r metricsRecord) MarshalJSON() ([]byte, error) {
+	if r.Kind == "eval" {
+		return json.Marshal(struct {
+			Kind       string  `json:"kind"`
+			Step       int     `json:"step"`
+			Epoch      int     `json:"epoch"`
+			EvalLoss   float64 `json:"eval_loss"`
+			EvalPPL    float64 `json:"eval_perplexity"`
+			EvalAcc    float64 `json:"eval_mlm_accuracy"`
+			EvalTokens int     `json:"eval_tokens"`
+		}{r.Kind, r.Step, r.Epoch, r.EvalLoss, r.EvalPPL, r.EvalAcc, r.EvalTokens})
+	}
+	type train struct {
+		Kind     string   `json:"kind"`
+		Step     int      `json:"step"`
+		Epoch    int      `json:"epoch"`
+		Loss     float64  `json:"loss"`
+		MLMLoss  float64  `json:"mlm_loss"`
+		MLMAcc   float64  `json:"mlm_accuracy"`
+		NSPLoss  *float64 `json:"nsp_loss,omitempty"`
+		NSPAcc   *float64 `json:"nsp_accuracy,omitempty"`
+		LR       float64  `json:"lr"`
+		GradNorm float64  `json:"grad_norm"`
+		TokensPS float64  `json:"tokens_per_s"`
+		Tokens   int64    `json:"tokens"`
+		Examples int64    `json:"examples"`
+		ElapsedS float64  `json:"elapsed_s"`
+	}
+	return json.Marshal(train{r.Kind, r.Step, r.Epoch, r.Loss, r.MLMLoss, r.MLMAcc, r.NSPLoss, r.NSPAcc, r.LR, r.GradNorm, r.TokensPS, r.Tokens, r.Examples, r.ElapsedS})
 }
 
 type metricsWriter struct {

@@ -73,6 +73,13 @@ func TestTrainWritesOutputsAndLearns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var train, eval int
+	raw, _ := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	first := strings.SplitN(string(raw), "\n", 2)[0]
+	for _, key := range []string{`"mlm_accuracy":`, `"lr":`, `"grad_norm":`, `"tokens_per_s":`} {
+		if !strings.Contains(first, key) { // the first update runs at lr 0 and may score 0
+			t.Fatalf("first metrics line lacks %s: %s", key, first)
+		}
+	}
 	for _, r := range recs {
 		switch r.Kind {
 		case "train":
