@@ -116,9 +116,10 @@ type LeakIndex struct {
 	// looks its other rows up, and only one that passes them all hashes the
 	// band and looks for items.
 	rowClasses []classTable
-	// bands maps bandKey(class, band, band hash) to an index in bandItems,
-	// the items with that band.
-	bands     *u64Table
+	// bands[b] maps bandKey(class, band hash) of band b to an index in
+	// bandItems, the items with that band. A table per band is small, and
+	// the probe goes band by band.
+	bands     []*u64Table
 	bandItems [][]uint32
 	maxBlock  int
 	// segment is the number of window starts (in blocks) probed per
@@ -291,17 +292,23 @@ func (ix *LeakIndex) buildProbe(itemTokens [][]leakToken) {
 		}
 	}
 	rows, bands := ix.Params.MinHashRows, ix.Params.MinHashBands
-	ix.bands = newU64Table()
-	ix.rowClasses = make([]classTable, ix.hasher.K)
+	ix.bands = make([]*u64Table, bands)
+	for b := range ix.bands {
+		ix.bands[b] = newU64Table()
+	}
+	rowClasses := make([]map[uint32]uint32, ix.hasher.K)
+	for j := range rowClasses {
+		rowClasses[j] = map[uint32]uint32{}
+	}
 	for _, g := range indexed {
 		it := &ix.items[g]
 		pc := probeOf[it.class]
 		for j, v := range it.signature {
-			ix.rowClasses[j].add(v, pc)
+			rowClasses[j][v] |= 1 << pc
 		}
 		for b := range bands {
 			band := it.signature[b*rows : (b+1)*rows]
-			id, added := ix.bands.put(bandKey(pc, b, bandHash32(band)))
+			id, added := ix.bands[b].put(bandKey(pc, bandHash32(band)))
 			if added {
 				*id = uint32(len(ix.bandItems))
 				ix.bandItems = append(ix.bandItems, nil)
@@ -309,19 +316,16 @@ func (ix *LeakIndex) buildProbe(itemTokens [][]leakToken) {
 			ix.bandItems[*id] = append(ix.bandItems[*id], uint32(g))
 		}
 	}
+	ix.rowClasses = make([]classTable, ix.hasher.K)
+	for j, m := range rowClasses {
+		ix.rowClasses[j] = newClassTable(m)
+	}
 	ix.planProbe()
 }
 
-// bandKey is the bands key of band hash h of band in probe class pc.
-func bandKey(pc, band int, h uint64) uint64 {
-	return mix64(h ^ uint64(pc)<<56 ^ uint64(band)<<40)
-}
-
-// mix64 is splitmix64's finalizer: every input bit moves every output bit.
-func mix64(x uint64) uint64 {
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
+// bandKey is the bands key of band hash h in probe class pc.
+func bandKey(pc int, h uint64) uint64 {
+	return h ^ uint64(pc+1)*0x9e3779b97f4a7c15
 }
 
 // bandHash32 mixes a band's values into one 64-bit key (a multiply-xorshift

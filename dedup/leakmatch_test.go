@@ -144,3 +144,45 @@ func TestWindowsInSegments(t *testing.T) {
 		}
 	}
 }
+
+// The tokenizer's fast path for ASCII words must give the tokens the
+// general loop gives: same hashes, same byte spans.
+func TestTokenizerFastPath(t *testing.T) {
+	texts := []string{
+		"", "a", "A", "don't", "DON'T stop", "x'", "'x", "rock'n'roll",
+		"naïve café", "Zürich2024", "abc\u0301def", "mid‘quote’s", "中文abc中文", "A1-B2_c3",
+		"word\xff\xfebroken", "TAIL", "tail ", " lead", "l’été",
+	}
+	for _, d := range plantedCorpus(t) {
+		texts = append(texts, d.Text)
+	}
+	var fast, ref leakTokenizer
+	for i, text := range texts {
+		got, want := fast.tokenize(text), ref.refTokenize(text)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("text %d %.80q: tokens %v, want %v", i, text, got, want)
+		}
+	}
+}
+
+func FuzzTokenizerFastPath(f *testing.F) {
+	for _, s := range []string{"Don't STOP", "naïve café", "中文abc", "a'b'c", "x\u0301y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		var fast, ref leakTokenizer
+		if got, want := fast.tokenize(text), ref.refTokenize(text); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%q: tokens %v, want %v", text, got, want)
+		}
+	})
+}
+
+// The tokenizer takes U+4E00–U+9FFF as CJK without asking the Unicode
+// tables; they must agree.
+func TestCommonHanBlockIsCJK(t *testing.T) {
+	for r := rune(0x4e00); r <= 0x9fff; r++ {
+		if !isCJK(r) {
+			t.Fatalf("%U is not CJK by the Unicode tables", r)
+		}
+	}
+}

@@ -192,7 +192,10 @@ func (ix *LeakIndex) probeBand(p *probeScratch, seg *probeSegment, band int) {
 	tagged := p.tagged[:0]
 	classes := &ix.rowClasses[j0]
 	for i, v := range row {
-		if c := classes.classes(v); c != 0 {
+		if !classes.mayHold(v) {
+			continue
+		}
+		if c := classes.lookup(v); c != 0 {
 			tagged = append(tagged, taggedBlock{int32(i), c})
 		}
 	}
@@ -247,7 +250,7 @@ func (ix *LeakIndex) checkBand(p *probeScratch, seg *probeSegment, band, ci int,
 			return
 		}
 	}
-	id, ok := ix.bands.get(bandKey(ci, band, bandHash32(p.vals)))
+	id, ok := ix.bands[band].get(bandKey(ci, bandHash32(p.vals)))
 	if !ok {
 		return
 	}

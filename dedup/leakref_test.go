@@ -2,7 +2,8 @@ package dedup
 
 // The decontamination matcher as it was before it was made fast: kept as a
 // test oracle (the fast matcher must find the same items with the same
-// scores and windows) and as the "before" of BenchmarkDecontaminate.
+// scores and windows) and as the "before" of BenchmarkDecontaminate. It
+// tokenizes with refTokenize, the tokenizer as it was.
 
 import (
 	"fmt"
@@ -10,7 +11,71 @@ import (
 	"math/bits"
 	"sort"
 	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
 )
+
+// refTokenize is leakTokenizer.tokenize before its ASCII fast path.
+func (t *leakTokenizer) refTokenize(text string) []leakToken {
+	t.toks = t.toks[:0]
+	t.word = t.word[:0]
+	wordStart := -1
+	flush := func(end int) {
+		if wordStart >= 0 {
+			if len(t.word) > 0 {
+				t.toks = append(t.toks, leakToken{hash: xxhash.Sum64(t.word), start: int32(wordStart), end: int32(end)})
+			}
+			t.word = t.word[:0]
+			wordStart = -1
+		}
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+				if wordStart < 0 {
+					wordStart = i
+				}
+				t.word = append(t.word, c)
+			case c >= 'A' && c <= 'Z':
+				if wordStart < 0 {
+					wordStart = i
+				}
+				t.word = append(t.word, c+'a'-'A')
+			case c == '\'' && wordStart >= 0:
+				// joined: "don't" = "dont"
+			default:
+				flush(i)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		switch {
+		case isCJK(r):
+			flush(i)
+			t.word = utf8.AppendRune(t.word, r)
+			wordStart = i
+			flush(i + size)
+		case r == '’' && wordStart >= 0:
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if wordStart < 0 {
+				wordStart = i
+			}
+			t.appendFolded(r)
+		case unicode.Is(unicode.Mn, r) && wordStart >= 0:
+			// a combining accent: dropped, the word goes on
+		default:
+			flush(i)
+		}
+		i += size
+	}
+	flush(len(text))
+	return t.toks
+}
 
 // refLeakItem is what the index keeps about one test item.
 type refLeakItem struct {
@@ -75,7 +140,7 @@ func buildRefLeakIndex(specs []TestSetSpec, p LeakParams) (*refLeakIndex, error)
 		set := &LeakSet{Spec: spec, Items: items, Skipped: skipped, first: len(ix.items)}
 		lengths := make([]int, len(items))
 		for i, it := range items {
-			lengths[i] = len(tk.tokenize(it.Text))
+			lengths[i] = len(tk.refTokenize(it.Text))
 		}
 		set.NGram = p.NGram
 		if set.NGram <= 0 {
@@ -88,7 +153,7 @@ func buildRefLeakIndex(specs []TestSetSpec, p LeakParams) (*refLeakIndex, error)
 				li.n = min(set.NGram, lengths[i])
 			}
 			ix.items = append(ix.items, li)
-			ix.addItem(len(ix.items)-1, tk.tokenize(it.Text))
+			ix.addItem(len(ix.items)-1, tk.refTokenize(it.Text))
 		}
 	}
 	for n := range ix.byLen {
@@ -233,7 +298,7 @@ func (ix *refLeakIndex) scratch() *refScratch {
 func (ix *refLeakIndex) Match(text string, near func(item int, score float64)) (hits []LeakHit, tokens []leakToken) {
 	s := ix.scratch()
 	defer refScratchPool.Put(s)
-	toks := s.tk.tokenize(text)
+	toks := s.tk.refTokenize(text)
 	s.touched = s.touched[:0]
 	s.gen++
 	if s.gen == 0 {

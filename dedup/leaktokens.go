@@ -43,6 +43,36 @@ func (t *leakTokenizer) tokenize(text string) []leakToken {
 	}
 	for i := 0; i < len(text); {
 		c := text[i]
+		if wordStart < 0 && asciiWord[c] != asciiOther {
+			// The common case, a word of ASCII letters and digits ended by
+			// ASCII punctuation or space, is hashed in place (after
+			// lowercasing, if it has capitals); anything else starting
+			// here is left to the general loop.
+			j, upper := i, false
+			for ; j < len(text) && asciiWord[text[j]] != asciiOther; j++ {
+				upper = upper || asciiWord[text[j]] == asciiUpper
+			}
+			if j == len(text) || text[j] < utf8.RuneSelf && text[j] != '\'' {
+				var h uint64
+				if upper {
+					t.word = t.word[:0]
+					for k := i; k < j; k++ {
+						b := text[k]
+						if asciiWord[b] == asciiUpper {
+							b += 'a' - 'A'
+						}
+						t.word = append(t.word, b)
+					}
+					h = xxhash.Sum64(t.word)
+					t.word = t.word[:0]
+				} else {
+					h = xxhash.Sum64String(text[i:j])
+				}
+				t.toks = append(t.toks, leakToken{hash: h, start: int32(i), end: int32(j)})
+				i = j
+				continue
+			}
+		}
 		if c < utf8.RuneSelf {
 			switch {
 			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
@@ -65,11 +95,11 @@ func (t *leakTokenizer) tokenize(text string) []leakToken {
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		switch {
-		case isCJK(r):
+		case r >= 0x4e00 && r <= 0x9fff || isCJK(r): // the common Han block first
+			// A token of its own, whose bytes are the text's (a decoded
+			// rune is valid UTF-8): hashed in place.
 			flush(i)
-			t.word = utf8.AppendRune(t.word, r)
-			wordStart = i
-			flush(i + size)
+			t.toks = append(t.toks, leakToken{hash: xxhash.Sum64String(text[i : i+size]), start: int32(i), end: int32(i + size)})
 		case r == '’' && wordStart >= 0:
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			if wordStart < 0 {
@@ -86,6 +116,26 @@ func (t *leakTokenizer) tokenize(text string) []leakToken {
 	flush(len(text))
 	return t.toks
 }
+
+// asciiWord classes the bytes of ASCII words for the tokenizer's fast path.
+const (
+	asciiOther = iota
+	asciiLower // a–z and 0–9
+	asciiUpper // A–Z
+)
+
+var asciiWord = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = asciiLower
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = asciiLower
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = asciiUpper
+	}
+	return t
+}()
 
 // appendFolded appends r lowercased and without diacritics.
 func (t *leakTokenizer) appendFolded(r rune) {
