@@ -93,18 +93,30 @@ func (t *u64Table) bytes() int { return 16 * len(t.slots) }
 type classTable struct {
 	slots []classSlot // len is a power of two
 	shift uint
-	// seen has one bit per value hash, set for every value held: a
-	// value whose bit is clear (most of them) is answered with one load.
-	seen [classSeenWords]uint64
+	// seen holds every value: a value it does not hold (most of them) is
+	// answered with one load.
+	seen seenSet
 }
 
-// classSeenWords × 64 bits, 16 per value of the thousand or so a row
-// holds: about 6 % of absent values get past it to the slots.
-const classSeenWords = 256
+// seenSet is a 2 KB Bloom filter for a thousand or so 32-bit hashes, both
+// bits of a key in one word: 16 bits a key, about 1 % false positives.
+// The probe keeps one in front of every table it reads for most blocks or
+// windows, so that most misses touch 2 KB instead of the table.
+type seenSet [256]uint64
 
-func classSeenBit(v uint32) (int, uint64) {
-	h := v * 0x9e3779b1
-	return int(h >> 24), 1 << (h >> 18 & 63)
+func seenBits(h uint32) (int, uint64) {
+	h *= 0x9e3779b1
+	return int(h >> 24), 1<<(h>>18&63) | 1<<(h>>12&63)
+}
+
+func (s *seenSet) add(h uint32) {
+	w, b := seenBits(h)
+	s[w] |= b
+}
+
+func (s *seenSet) has(h uint32) bool {
+	w, b := seenBits(h)
+	return s[w]&b == b
 }
 
 type classSlot struct {
@@ -140,8 +152,7 @@ func newClassTable(classes map[uint32]uint32) classTable {
 		}
 		if ok {
 			for _, v := range values {
-				w, bit := classSeenBit(v)
-				t.seen[w] |= bit
+				t.seen.add(v)
 			}
 			return t
 		}
@@ -176,12 +187,9 @@ func (t *classTable) classes(v uint32) uint32 {
 }
 
 // mayHold is false for a value no item has, and true for the values items
-// have and about 6 % of the others. It is small enough to inline in the
+// have and about 1 % of the others. It is small enough to inline in the
 // probe's loop over every block.
-func (t *classTable) mayHold(v uint32) bool {
-	w, bit := classSeenBit(v)
-	return t.seen[w]&bit != 0
-}
+func (t *classTable) mayHold(v uint32) bool { return t.seen.has(v) }
 
 // lookup reads v's two homes. An empty slot's classes are 0, so a value
 // that matches one adds nothing.
@@ -202,7 +210,7 @@ func (t *classTable) lookup(v uint32) uint32 {
 }
 
 // bytes is the memory the table holds.
-func (t *classTable) bytes() int { return 8*len(t.slots) + 8*classSeenWords }
+func (t *classTable) bytes() int { return 8*len(t.slots) + 8*len(t.seen) }
 
 // bitFilter is a Bloom filter with both probe bits in one 64-bit word, so
 // a lookup is one memory access. It answers "certainly absent" for almost

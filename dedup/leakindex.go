@@ -108,19 +108,24 @@ type LeakIndex struct {
 	// MinHash over items, probed by windows (leakprobe.go).
 	hasher *MinHasher
 	probe  []probeClass // window classes present, ascending
-	// rowClasses[j] maps each value of signature row j in the indexed
-	// items to the probe classes with an item that has it. The probe tags
-	// each block minimum of a band's first row with its class set; the tag
-	// survives taking minima, so a window learns whether its first row
-	// matches an item of its class without a lookup. A window that passes
-	// looks its other rows up, and only one that passes them all hashes the
-	// band and looks for items.
-	rowClasses []classTable
+	// firstRows[b] maps each value of the first row of band b in the
+	// indexed signatures to the probe classes with an item that has it.
+	// The probe looks up every block minimum of a band's first row and
+	// keeps those some item has ("tagged"): a window's first row is its
+	// least block, so only a window whose least block is tagged for its
+	// class can match an item of the class (see leakprobe.go).
+	firstRows []classTable
 	// bands[b] maps bandKey(class, band hash) of band b to an index in
-	// bandItems, the items with that band. A table per band is small, and
-	// the probe goes band by band.
+	// bandItems, the items with that band; bandSeen[b] holds the band
+	// hashes, so a window whose band matches no item's (most that get
+	// this far) is dismissed without reading the table.
 	bands     []*u64Table
+	bandSeen  []seenSet
 	bandItems [][]uint32
+	// rowSeen[j] holds rowKey(class, value) of row j of every indexed
+	// signature: a window whose row j has a value no item of its class
+	// has there cannot match, and the next rows need not be computed.
+	rowSeen []seenSet
 	maxBlock  int
 	// segment is the number of window starts (in blocks) probed per
 	// segment of a long document; see probeMinHash.
@@ -293,22 +298,25 @@ func (ix *LeakIndex) buildProbe(itemTokens [][]leakToken) {
 	}
 	rows, bands := ix.Params.MinHashRows, ix.Params.MinHashBands
 	ix.bands = make([]*u64Table, bands)
-	for b := range ix.bands {
+	ix.bandSeen = make([]seenSet, bands)
+	ix.rowSeen = make([]seenSet, ix.hasher.K)
+	firstRows := make([]map[uint32]uint32, bands)
+	for b := range bands {
 		ix.bands[b] = newU64Table()
-	}
-	rowClasses := make([]map[uint32]uint32, ix.hasher.K)
-	for j := range rowClasses {
-		rowClasses[j] = map[uint32]uint32{}
+		firstRows[b] = map[uint32]uint32{}
 	}
 	for _, g := range indexed {
 		it := &ix.items[g]
 		pc := probeOf[it.class]
-		for j, v := range it.signature {
-			rowClasses[j][v] |= 1 << pc
-		}
 		for b := range bands {
 			band := it.signature[b*rows : (b+1)*rows]
-			id, added := ix.bands[b].put(bandKey(pc, bandHash32(band)))
+			firstRows[b][band[0]] |= 1 << pc
+			for r := 1; r < rows; r++ {
+				ix.rowSeen[b*rows+r].add(rowKey(pc, band[r]))
+			}
+			key := bandKey(pc, bandHash32(band))
+			ix.bandSeen[b].add(uint32(key >> 32))
+			id, added := ix.bands[b].put(key)
 			if added {
 				*id = uint32(len(ix.bandItems))
 				ix.bandItems = append(ix.bandItems, nil)
@@ -316,12 +324,15 @@ func (ix *LeakIndex) buildProbe(itemTokens [][]leakToken) {
 			ix.bandItems[*id] = append(ix.bandItems[*id], uint32(g))
 		}
 	}
-	ix.rowClasses = make([]classTable, ix.hasher.K)
-	for j, m := range rowClasses {
-		ix.rowClasses[j] = newClassTable(m)
+	ix.firstRows = make([]classTable, bands)
+	for b, m := range firstRows {
+		ix.firstRows[b] = newClassTable(m)
 	}
 	ix.planProbe()
 }
+
+// rowKey is the rowSeen key of value v in probe class pc.
+func rowKey(pc int, v uint32) uint32 { return v ^ uint32(pc+1)*0x85ebca6b }
 
 // bandKey is the bands key of band hash h in probe class pc.
 func bandKey(pc int, h uint64) uint64 {

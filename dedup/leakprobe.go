@@ -33,9 +33,11 @@ import (
 //     the windows of each of the block's classes that fit in that stretch
 //     are exactly the windows whose first row matches an item of their
 //     class. No other window is looked at;
-//   - such a window's other band rows (minima over its block minima) are
-//     looked up in their rows' classTables, and only a window that passes
-//     them all hashes the band and looks for items;
+//   - such a window's other band rows are minima over its block minima,
+//     each checked against a small filter of the (class, value) pairs of
+//     its row; about 1 window in 10 passes the second row. Its band hash
+//     is looked up in a small filter of the band's hashes first, and only
+//     then in the band's table of items;
 //   - candidates are verified after all bands, in window order, against
 //     the full window signature computed from the block minima.
 //
@@ -190,7 +192,7 @@ func (ix *LeakIndex) probeBand(p *probeScratch, seg *probeSegment, band int) {
 	j0 := band * rows
 	row := p.base[j0*p.stride : j0*p.stride+seg.blocks]
 	tagged := p.tagged[:0]
-	classes := &ix.rowClasses[j0]
+	classes := &ix.firstRows[band]
 	for i, v := range row {
 		if !classes.mayHold(v) {
 			continue
@@ -208,12 +210,14 @@ func (ix *LeakIndex) probeBand(p *probeScratch, seg *probeSegment, band int) {
 		i, v := int(tb.block), row[tb.block]
 		// The stretch [left, right] where block i is the leftmost minimum:
 		// smaller values to its left, no smaller or equal value to its
-		// right would end it. A window longer than maxBlock never counts.
+		// right would end it. Beyond the longest window of the block's
+		// classes (the highest, as classes ascend) it does not matter.
+		m := ix.probe[31-bits.LeadingZeros32(tb.classes)].blocks
 		left := i
-		for lo := max(0, i-ix.maxBlock+1); left > lo && row[left-1] > v; left-- {
+		for lo := max(0, i-m+1); left > lo && row[left-1] > v; left-- {
 		}
 		right := i
-		for hi := min(len(row), i+ix.maxBlock) - 1; right < hi && row[right+1] >= v; right++ {
+		for hi := min(len(row), i+m) - 1; right < hi && row[right+1] >= v; right++ {
 		}
 		for c := tb.classes; c != 0; c &= c - 1 {
 			ci := bits.TrailingZeros32(c)
@@ -236,9 +240,8 @@ func (ix *LeakIndex) probeBand(p *probeScratch, seg *probeSegment, band int) {
 	}
 }
 
-// checkBand checks the other rows of a window whose band's first row
-// matches (value v) and, if they all match an item of the class, collects
-// the items with the band.
+// checkBand computes the other rows of a window whose band's first row
+// matches (value v) and collects the items with the same band.
 func (ix *LeakIndex) checkBand(p *probeScratch, seg *probeSegment, band, ci int, v uint32, local, wb int) {
 	rows := ix.Params.MinHashRows
 	j0 := band * rows
@@ -246,11 +249,15 @@ func (ix *LeakIndex) checkBand(p *probeScratch, seg *probeSegment, band, ci int,
 	for r := 1; r < rows; r++ {
 		j := j0 + r
 		p.vals[r] = slices.Min(p.base[j*p.stride+local : j*p.stride+local+wb])
-		if ix.rowClasses[j].classes(p.vals[r])>>ci&1 == 0 {
+		if !ix.rowSeen[j].has(rowKey(ci, p.vals[r])) {
 			return
 		}
 	}
-	id, ok := ix.bands[band].get(bandKey(ci, bandHash32(p.vals)))
+	key := bandKey(ci, bandHash32(p.vals))
+	if !ix.bandSeen[band].has(uint32(key >> 32)) {
+		return
+	}
+	id, ok := ix.bands[band].get(key)
 	if !ok {
 		return
 	}
