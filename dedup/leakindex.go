@@ -125,8 +125,8 @@ type LeakIndex struct {
 	// rowSeen[j] holds rowKey(class, value) of row j of every indexed
 	// signature: a window whose row j has a value no item of its class
 	// has there cannot match, and the next rows need not be computed.
-	rowSeen []seenSet
-	maxBlock  int
+	rowSeen  []seenSet
+	maxBlock int
 	// segment is the number of window starts (in blocks) probed per
 	// segment of a long document; see probeMinHash.
 	segment int

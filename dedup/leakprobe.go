@@ -208,30 +208,33 @@ func (ix *LeakIndex) probeBand(p *probeScratch, seg *probeSegment, band int) {
 	docEnd := seg.nb - seg.first // the document's end, in segment blocks
 	for _, tb := range tagged {
 		i, v := int(tb.block), row[tb.block]
-		// The stretch [left, right] where block i is the leftmost minimum:
-		// smaller values to its left, no smaller or equal value to its
-		// right would end it. Beyond the longest window of the block's
-		// classes (the highest, as classes ascend) it does not matter.
+		// The windows that block i is the leftmost minimum of lie in the
+		// stretch around it of smaller values to its left and no smaller
+		// or equal values to its right. Beyond the longest window of the
+		// block's classes (the highest, as classes ascend) it does not
+		// matter; to the right it is only scanned as far as a window needs.
 		m := ix.probe[31-bits.LeadingZeros32(tb.classes)].blocks
 		left := i
 		for lo := max(0, i-m+1); left > lo && row[left-1] > v; left-- {
 		}
-		right := i
-		for hi := min(len(row), i+m) - 1; right < hi && row[right+1] >= v; right++ {
-		}
+		right, hi := i, min(len(row), i+m)-1
 		for c := tb.classes; c != 0; c &= c - 1 {
 			ci := bits.TrailingZeros32(c)
 			pc := &ix.probe[ci]
 			m, st := pc.blocks, pc.stride
 			// The windows w whose leftmost minimum is block i hold block i,
 			// start at w·stride in [left, i] and end (cut at the
-			// document's end) at right+1 at most. Each window has one
-			// leftmost minimum, so each is met once.
+			// document's end) in the stretch. Each window has one leftmost
+			// minimum, so each is met once.
 			last := min(i/st, p.windows[ci]-1)
 			for w := (max(left, i-m+1) + st - 1) / st; w <= last; w++ {
 				local := w * st
 				wb := min(m, docEnd-local)
-				if local+wb-1 > right {
+				end := local + wb - 1
+				for right < end && right < hi && row[right+1] >= v {
+					right++
+				}
+				if end > right {
 					break // later windows end later still
 				}
 				ix.checkBand(p, seg, band, ci, v, local, wb)

@@ -43,18 +43,26 @@ func (t *leakTokenizer) tokenize(text string) []leakToken {
 	}
 	for i := 0; i < len(text); {
 		c := text[i]
-		if wordStart < 0 && asciiWord[c] != asciiOther {
+		if wordStart < 0 && c < utf8.RuneSelf {
+			if asciiWord[c] == asciiOther {
+				i++ // a separator between words
+				continue
+			}
 			// The common case, a word of ASCII letters and digits ended by
 			// ASCII punctuation or space, is hashed in place (after
 			// lowercasing, if it has capitals); anything else starting
 			// here is left to the general loop.
-			j, upper := i, false
-			for ; j < len(text) && asciiWord[text[j]] != asciiOther; j++ {
-				upper = upper || asciiWord[text[j]] == asciiUpper
+			j, classes := i, uint8(0)
+			for ; j < len(text); j++ {
+				k := asciiWord[text[j]]
+				if k == asciiOther {
+					break
+				}
+				classes |= k
 			}
 			if j == len(text) || text[j] < utf8.RuneSelf && text[j] != '\'' {
 				var h uint64
-				if upper {
+				if classes&asciiUpper != 0 {
 					t.word = t.word[:0]
 					for k := i; k < j; k++ {
 						b := text[k]
@@ -119,9 +127,9 @@ func (t *leakTokenizer) tokenize(text string) []leakToken {
 
 // asciiWord classes the bytes of ASCII words for the tokenizer's fast path.
 const (
-	asciiOther = iota
-	asciiLower // a–z and 0–9
-	asciiUpper // A–Z
+	asciiOther = 0
+	asciiLower = 1 // a–z and 0–9
+	asciiUpper = 2 // A–Z
 )
 
 var asciiWord = func() (t [256]uint8) {
