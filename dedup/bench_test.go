@@ -139,3 +139,29 @@ func BenchmarkDecontaminate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecontaminateLongDocument: one 2 MB page of planted documents,
+// leak pages among them; the fast probe works through it in segments.
+func BenchmarkDecontaminateLongDocument(b *testing.B) {
+	text := joinedDocument(plantedCorpus(b), 2<<20)
+	fast, err := BuildLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref, err := buildRefLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []struct {
+		name  string
+		match func(string, func(int, float64)) ([]LeakHit, []leakToken)
+	}{{"reference", ref.Match}, {"fast", fast.Match}} {
+		b.Run(m.name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for range b.N {
+				m.match(text, nil)
+			}
+		})
+	}
+}

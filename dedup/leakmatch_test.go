@@ -186,3 +186,48 @@ func TestCommonHanBlockIsCJK(t *testing.T) {
 		}
 	}
 }
+
+// joinedDocument joins planted documents, leak pages among them, into one
+// text of at least size bytes.
+func joinedDocument(docs []plant.Doc, size int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < size; i++ {
+		b.WriteString(docs[(i*7919)%len(docs)].Text)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// The probe's working memory depends on the index (signature length,
+// longest window), not on the document: a 2 MB page is probed in segments.
+func TestProbeMemoryIsBounded(t *testing.T) {
+	ix, err := BuildLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := buildRefLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := plantedCorpus(t)
+	probeBytes := func(text string) (fast, old int) {
+		s := ix.scratch()
+		ix.probeMinHash(s, s.tk.tokenize(text))
+		p := &s.probe
+		fast = 4*cap(p.base) + 8*cap(p.pairs) + 8*cap(p.tagged) + 12*cap(p.cands)
+		r := ref.scratch()
+		ref.probeMinHash(r, r.tk.refTokenize(text))
+		for _, l := range r.levels {
+			old += 4 * cap(l)
+		}
+		return fast, old
+	}
+	small, _ := probeBytes(docs[0].Text)
+	for _, size := range []int{100 << 10, 2 << 20} {
+		fast, old := probeBytes(joinedDocument(docs, size))
+		t.Logf("%d KB page: probe working memory %d KB (before: %d KB)", size>>10, fast>>10, old>>10)
+		if fast > 2*small || fast > 1<<20 {
+			t.Fatalf("%d KB page: %d bytes of probe memory, %d for a short document", size>>10, fast, small)
+		}
+	}
+}
