@@ -334,6 +334,9 @@ func (t *Trainer) Run(ctx context.Context) (*Summary, error) {
 		}
 		stepStart := time.Now()
 		t.model.ZeroGrad()
+		// The data state before this update: a partial accumulation is
+		// undone, so a resumed run re-reads its examples instead of losing them.
+		before, beforeYield := t.state, t.epochYield
 		var agg Result
 		var lossSum, nspSum float64
 		tokens := 0
@@ -369,6 +372,7 @@ func (t *Trainer) Run(ctx context.Context) (*Summary, error) {
 			} else {
 				sum.StoppedBy = "end of data"
 			}
+			t.state, t.epochYield = before, beforeYield
 			break
 		}
 		lr, gradNorm := t.opt.Step(t.model.Params())

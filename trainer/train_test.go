@@ -212,3 +212,68 @@ func TestEpochLimitStopsRun(t *testing.T) {
 		t.Fatalf("steps %d stopped by %q; want 3 (20 examples / 8, last partial batch used)", sum.Steps, sum.StoppedBy)
 	}
 }
+
+// TestInterruptedRunResumesExactly: a run cancelled in the middle of an
+// accumulation checkpoints the data position of the last complete update,
+// so resuming it reaches the same weights as a run never interrupted.
+func TestInterruptedRunResumesExactly(t *testing.T) {
+	v := testVocab(t)
+	data := &SliceSource{Examples: toyExamples(v, 70, 24, 7)}
+	cfg := smallRunConfig(v, t.TempDir(), 6)
+	cfg.AccumSteps, cfg.CheckpointEvery = 3, 0
+	straight, _ := runTrainer(t, cfg, v, data)
+
+	cfg.OutputDir = t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	// Reads: the held-out examples once to score them and once more when
+	// training skips them, then 3 micro-batches of 8 per update; cancel a
+	// third of the way into update 3.
+	cancelling := &cancelAfter{src: data, n: 2*cfg.EvalExamples + 2*3*8 + 8, cancel: cancel}
+	tr, err := NewTrainer(cfg, v, cancelling)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := tr.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.StoppedBy != "interrupted" || sum.Steps != 2 {
+		t.Fatalf("stopped by %q after %d updates, want interrupted after 2", sum.StoppedBy, sum.Steps)
+	}
+	cfg.Resume = true
+	resumed, _ := runTrainer(t, cfg, v, data)
+	for i, p := range straight.Model().Params() {
+		if !slices.Equal(p.W, resumed.Model().Params()[i].W) {
+			t.Fatalf("%s differs after an interrupted run was resumed", p.Name)
+		}
+	}
+}
+
+// cancelAfter cancels a context once n examples have been read in total.
+type cancelAfter struct {
+	src    DataSource
+	n      int
+	read   int
+	cancel func()
+}
+
+func (c *cancelAfter) Describe() string { return c.src.Describe() }
+
+func (c *cancelAfter) Open(epoch int, start json.RawMessage) (ExampleStream, error) {
+	s, err := c.src.Open(epoch, start)
+	return &cancelStream{ExampleStream: s, c: c}, err
+}
+
+type cancelStream struct {
+	ExampleStream
+	c *cancelAfter
+}
+
+func (s *cancelStream) Next(ctx context.Context) (Example, error) {
+	if s.c.read >= s.c.n {
+		s.c.cancel()
+		return Example{}, ctx.Err()
+	}
+	s.c.read++
+	return s.ExampleStream.Next(ctx)
+}
