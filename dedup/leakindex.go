@@ -102,8 +102,12 @@ type LeakIndex struct {
 	rollTop    uint64 // prefixRollBase^(minGram−1), to roll a token out
 	grams      *u64Table
 	gramPrefix *bitFilter
-	postings   [][]uint32
-	maxGram    int
+	// lengthPrefix[l] holds the same for the grams of length gramLens[l]
+	// only: a position that passes gramPrefix looks up only the lengths
+	// that may start there (a table lookup is a cache miss).
+	lengthPrefix []*bitFilter
+	postings     [][]uint32
+	maxGram      int
 
 	// MinHash over items, probed by windows (leakprobe.go).
 	hasher *MinHasher
@@ -205,13 +209,19 @@ func BuildLeakIndex(specs []TestSetSpec, p LeakParams) (*LeakIndex, error) {
 			ix.rollTop *= prefixRollBase
 		}
 	}
-	var prefixes []uint64
+	prefixes := map[int][]uint64{} // gram length → prefix hashes
+	total := 0
 	for g, toks := range itemTokens {
-		prefixes = ix.addGrams(g, toks, prefixes)
+		total += ix.addGrams(g, toks, prefixes)
 	}
-	ix.gramPrefix = newBitFilter(len(prefixes))
-	for _, k := range prefixes {
-		ix.gramPrefix.add(k)
+	ix.gramPrefix = newBitFilter(total)
+	for _, n := range ix.gramLens {
+		f := newBitFilter(len(prefixes[n]))
+		for _, k := range prefixes[n] {
+			f.add(k)
+			ix.gramPrefix.add(k)
+		}
+		ix.lengthPrefix = append(ix.lengthPrefix, f)
 	}
 	if ix.hasher != nil {
 		ix.buildProbe(itemTokens)
@@ -230,14 +240,15 @@ func adaptiveN(lengths []int) int {
 	return min(max(p5, minAdaptiveN), maxAdaptiveN)
 }
 
-// addGrams indexes item g's n-grams and appends their prefix keys.
-func (ix *LeakIndex) addGrams(g int, toks []leakToken, prefixes []uint64) []uint64 {
+// addGrams indexes item g's n-grams, adds their prefix keys to
+// prefixes[n] and returns how many it added.
+func (ix *LeakIndex) addGrams(g int, toks []leakToken, prefixes map[int][]uint64) int {
 	it := &ix.items[g]
 	if it.n == 0 {
-		return prefixes
+		return 0
 	}
 	for i := 0; i+it.n <= len(toks); i++ {
-		prefixes = append(prefixes, prefixRoll(toks[i:i+ix.minGram]))
+		prefixes[it.n] = append(prefixes[it.n], prefixRoll(toks[i:i+ix.minGram]))
 		h := uint64(gramSeed)
 		for k := 0; k < it.n; k++ {
 			h = gramStep(h, toks[i+k].hash)
@@ -253,7 +264,7 @@ func (ix *LeakIndex) addGrams(g int, toks []leakToken, prefixes []uint64) []uint
 		ix.postings[*id] = append(ix.postings[*id], uint32(g))
 		it.grams++
 	}
-	return prefixes
+	return len(toks) - it.n + 1
 }
 
 // buildProbe computes the MinHash signature of every item long enough and

@@ -107,7 +107,7 @@ func (ix *LeakIndex) matchGrams(s *leakScratch, toks []leakToken) {
 	roll := prefixRoll(toks[:n0])
 	for i := 0; ; i++ {
 		if ix.gramPrefix.mayHave(roll) {
-			ix.countGramsAt(s, toks, i)
+			ix.countGramsAt(s, toks, i, roll)
 		}
 		if i+n0 >= len(toks) {
 			return
@@ -116,16 +116,20 @@ func (ix *LeakIndex) matchGrams(s *leakScratch, toks []leakToken) {
 	}
 }
 
-// countGramsAt looks up the grams of every length that start at token i.
-func (ix *LeakIndex) countGramsAt(s *leakScratch, toks []leakToken, i int) {
+// countGramsAt looks up the grams that start at token i, of the lengths
+// whose prefix filter has the position's prefix hash roll.
+func (ix *LeakIndex) countGramsAt(s *leakScratch, toks []leakToken, i int, roll uint64) {
 	h := uint64(gramSeed)
 	k := i
-	for _, n := range ix.gramLens {
+	for l, n := range ix.gramLens {
 		if i+n > len(toks) {
 			return
 		}
 		for ; k < i+n; k++ {
 			h = gramStep(h, toks[k].hash)
+		}
+		if !ix.lengthPrefix[l].mayHave(roll) {
+			continue
 		}
 		id, ok := ix.grams.get(gramKey(h, n))
 		if !ok || s.gramStamp[id] == s.gen {
