@@ -231,3 +231,31 @@ func TestProbeMemoryIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// Any text, the fast matcher and the original agree.
+func FuzzMatchEqualsReference(f *testing.F) {
+	ix, err := BuildLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		f.Fatal(err)
+	}
+	ref, err := buildRefLeakIndex(bundledTestSets(), DefaultLeakParams)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, spec := range bundledTestSets() {
+		items, _, err := LoadTestSet(spec)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, it := range items[:3] {
+			f.Add("before " + it.Text + " after")
+		}
+	}
+	f.Add("")
+	f.Add("\xff\xfe broken utf-8 ’ don't")
+	f.Fuzz(func(t *testing.T, text string) {
+		if d := outcomeOf(ix.Match, text).diff(outcomeOf(ref.Match, text)); d != "" {
+			t.Fatalf("%.200q: %s", text, d)
+		}
+	})
+}
