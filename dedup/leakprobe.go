@@ -16,12 +16,14 @@ import (
 // Doing that literally costs K hashes per word pair, K minima per window
 // and one band lookup per band and window, and almost everything misses:
 // on the planted corpus 1 band lookup in 2,500 finds an item. The probe
-// computes exactly the same candidates and scores, but only looks at the
+// computes the same candidates and scores (the one exception: where the
+// 64-bit hashes of two different bands collide, the literal probe verified
+// a spurious candidate and this one does not), but only looks at the
 // windows that can match:
 //
 //   - block minima are computed row by row (one hash function over all
-//     pairs of a segment), eight independent hashes and a min tree per
-//     block, with no branch;
+//     pairs of a segment), 8 blocks at a time with AVX-512 where there is
+//     one (blockminima.go);
 //   - a band can only match an item of class c if its first row's value
 //     is a value some item of class c has there. The block minima of a
 //     band's first row are looked up in that row's classTable, and about
@@ -51,6 +53,13 @@ import (
 // cheap, small enough that a segment's K rows of block minima stay in the
 // processor's cache (512 blocks × 96 rows × 4 bytes ≈ 200 KB).
 const probeSegmentMin = 512
+
+func init() {
+	// A block's classes are a bit set in a uint32 (classTable).
+	if len(windowClasses) > 32 {
+		panic("dedup: more than 32 window classes")
+	}
+}
 
 // planProbe chooses, once per index, the segment length: a multiple of
 // every class's stride, so each class's windows start at multiples of its
