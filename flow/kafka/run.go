@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"os"
 
-	kgo "github.com/segmentio/kafka-go"
-
 	"github.com/corpusflow/corpusflow/flow"
 )
 
@@ -301,16 +299,6 @@ func (l *chanLink) Recv(ctx context.Context) (*flow.Batch, error) {
 }
 func (l *chanLink) Send(context.Context, *flow.Batch) error { return nil }
 func (l *chanLink) CloseSend()                              {}
-
-// commitTo commits "next message to read is next" for a partition.
-func commitTo(ctx context.Context, r *kgo.Reader, topic string, partition int, next int64, logger *slog.Logger) {
-	if next <= 0 {
-		return
-	}
-	if err := r.CommitMessages(ctx, kgo.Message{Topic: topic, Partition: partition, Offset: next - 1}); err != nil && ctx.Err() == nil {
-		logger.Debug("kafka: commit", "topic", topic, "partition", partition, "err", err)
-	}
-}
 
 // waitComplete blocks until every partition of step's input has ended (the
 // step is complete), a worker failed, or ctx ends.

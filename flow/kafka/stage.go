@@ -61,16 +61,17 @@ func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) 
 }
 
 type stageWorker struct {
-	run     *Run
-	name    string
-	step    Step
-	self    route // how records reach this stage
-	out     route
-	ctl     *control
-	ws      *WorkerStats
-	emitter bool
-	logger  *slog.Logger
-	reader  *kgo.Reader
+	run       *Run
+	name      string
+	step      Step
+	self      route // how records reach this stage
+	out       route
+	ctl       *control
+	ws        *WorkerStats
+	emitter   bool
+	logger    *slog.Logger
+	reader    *kgo.Reader
+	committer *committer
 	// template is a built instance not yet given to a lane.
 	template *flow.NamedStage
 	prod     *producer
@@ -99,6 +100,17 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 	w.ctx, w.fail, w.parent = ctx, fail, parent
 	w.reader = t.groupReader(w.name)
 	defer w.reader.Close()
+	w.committer = newCommitter(w.reader, w.self.topic, w.logger)
+	commitCtx, stopCommits := context.WithCancel(context.Background())
+	commitsDone := make(chan struct{})
+	go func() {
+		defer close(commitsDone)
+		w.committer.run(commitCtx)
+	}()
+	defer func() {
+		stopCommits()
+		<-commitsDone
+	}()
 	w.prod = newProducer(t, w.run.CarryRejects, w.run.Workers)
 	defer w.prod.close()
 	stopReport := w.ws.reportEvery(w.run.Report, w.prod, w.reader)
@@ -283,7 +295,7 @@ func (w *stageWorker) endPartition(p int, eos int64, batches uint64, tr *offsetT
 		return
 	}
 	if next := tr.finish(eos); next >= 0 {
-		commitTo(w.ctx, w.reader, w.self.topic, p, next, w.logger)
+		w.committer.commit(p, next)
 	}
 	w.logger.Debug("partition ended", "partition", p, "batches", batches)
 }
@@ -296,7 +308,7 @@ func (w *stageWorker) ack(l *lane, t *ticket) {
 			tr = w.tracker(k.partition)
 		}
 		if next := tr.finish(k.offset); next >= 0 {
-			commitTo(w.ctx, w.reader, w.self.topic, k.partition, next, w.logger)
+			w.committer.commit(k.partition, next)
 		}
 		if l.partition < 0 {
 			w.maybeEndStateless(k.partition, tr)
@@ -460,7 +472,7 @@ func (w *stageWorker) dispatchOrdered(ctx context.Context, f *frame, key msgKey)
 	if !l.gather.add(f, key) {
 		w.ws.dupFrames.Add(1)
 		if next := l.tracker.finish(key.offset); next >= 0 {
-			commitTo(ctx, w.reader, w.self.topic, p, next, w.logger)
+			w.committer.commit(p, next)
 		}
 		return nil
 	}
