@@ -19,7 +19,7 @@ import (
 // it), so "first seen wins" picks the same document as one process does and
 // the distributed run keeps exactly the same documents.
 
-var _ flow.Partitioner = (*ExactDedup)(nil)
+var _ flow.KeyedProcessor = (*ExactDedup)(nil)
 
 // PartitionKey is the document's dedup key (0 for a URL key when the record
 // has no usable URL: those are all kept, wherever they go). Safe for
@@ -46,4 +46,23 @@ func (d *ExactDedup) keyers() *sync.Pool {
 	}
 	p, _ := keyerPools.LoadOrStore(opts, &sync.Pool{New: func() any { return newTextKeyer(opts) }})
 	return p.(*sync.Pool)
+}
+
+// ProcessKeyed is Process with the key already computed by PartitionKey (the
+// worker before this one computed it to route the record), so a distributed
+// run normalizes each text once, not twice.
+func (d *ExactDedup) ProcessKeyed(r *flow.Record, key uint64) string {
+	if d.cfg.Key == "url" {
+		if _, ok := NormalizeURL(r.URL); !ok {
+			d.counters.Add("no_url", 1)
+			return ""
+		}
+	}
+	if d.seen.Add(key) {
+		return ""
+	}
+	if d.cfg.Key == "url" {
+		return "duplicate_url"
+	}
+	return "duplicate_text"
 }

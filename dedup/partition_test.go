@@ -38,3 +38,31 @@ func TestExactPartitionKeyFollowsTheDedupRule(t *testing.T) {
 		}
 	}
 }
+
+// ProcessKeyed must decide exactly as Process: a distributed run uses the
+// first, one process the second.
+func TestExactProcessKeyedEqualsProcess(t *testing.T) {
+	texts := []flow.Record{
+		{Text: "Hello  World", URL: "https://www.example.org/a?utm_source=x"},
+		{Text: "hello world", URL: "http://example.org/a"},
+		{Text: "other", URL: ""},
+		{Text: "OTHER ", URL: "not a url"},
+		{Text: "page 12", URL: "https://example.org/b"},
+		{Text: "page 99", URL: "https://example.org/b/"},
+	}
+	for _, cfg := range []ExactConfig{{Key: "text"}, {Key: "text", DigitsToZero: true}, {Key: "url"}} {
+		c1, c2 := &flow.Counters{}, &flow.Counters{}
+		plain, keyed := NewExactDedup(cfg, c1), NewExactDedup(cfg, c2)
+		for i := range texts {
+			a, b := texts[i], texts[i]
+			want := plain.Process(&a)
+			got := keyed.ProcessKeyed(&b, keyed.PartitionKey(&b))
+			if got != want {
+				t.Errorf("%+v record %d: ProcessKeyed %q, Process %q", cfg, i, got, want)
+			}
+		}
+		if c1.Get("no_url") != c2.Get("no_url") {
+			t.Errorf("%+v: no_url counted %d vs %d", cfg, c2.Get("no_url"), c1.Get("no_url"))
+		}
+	}
+}

@@ -17,3 +17,12 @@ type Partitioner interface {
 	// safe to call from many goroutines: the sending side calls it.
 	PartitionKey(r *Record) uint64
 }
+
+// KeyedProcessor is implemented by a Partitioner that can decide from the key
+// the sending side already computed for routing, instead of computing it
+// again: ProcessKeyed(r, PartitionKey(r)) must return what Process(r)
+// returns and change the stage's state the same way.
+type KeyedProcessor interface {
+	Partitioner
+	ProcessKeyed(r *Record, key uint64) (reject string)
+}

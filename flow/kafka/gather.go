@@ -39,6 +39,8 @@ type gathered struct {
 	batch *flow.Batch
 	keys  []msgKey
 	pos   map[*flow.Record]uint64 // the positions records and rejections came with
+	// partKeys holds the partition keys the sender computed, when it did.
+	partKeys map[*flow.Record]uint64
 }
 
 func newGatherer(stageOrder map[string]int) *gatherer {
@@ -73,16 +75,16 @@ func (g *gatherer) release() (*gathered, bool) {
 		return nil, false
 	}
 	delete(g.pending, g.next)
-	b, pos := g.merge(g.next, p)
+	b, pos, partKeys := g.merge(g.next, p)
 	g.next++
-	return &gathered{batch: b, keys: p.keys, pos: pos}, true
+	return &gathered{batch: b, keys: p.keys, pos: pos, partKeys: partKeys}, true
 }
 
 // merge joins the parts of a batch: kept records in their position order
 // before the batch was split, rejections by stage (pipeline order) and then
 // position, which is the order one process would have produced them in.
-func (g *gatherer) merge(seq uint64, p *gathering) (*flow.Batch, map[*flow.Record]uint64) {
-	b := &flow.Batch{Seq: seq}
+func (g *gatherer) merge(seq uint64, p *gathering) (b *flow.Batch, pos, partKeys map[*flow.Record]uint64) {
+	b = &flow.Batch{Seq: seq}
 	var recs []posRecord
 	var rejs []posRejection
 	ids := make([]uint64, 0, len(p.parts))
@@ -93,8 +95,17 @@ func (g *gatherer) merge(seq uint64, p *gathering) (*flow.Batch, map[*flow.Recor
 	// several partitions) always break the same way.
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
-		recs = append(recs, p.parts[id].records...)
-		rejs = append(rejs, p.parts[id].rejects...)
+		f := p.parts[id]
+		recs = append(recs, f.records...)
+		rejs = append(rejs, f.rejects...)
+		if f.keyed {
+			if partKeys == nil {
+				partKeys = make(map[*flow.Record]uint64, len(f.records)*len(p.parts))
+			}
+			for _, pr := range f.records {
+				partKeys[pr.r] = pr.key
+			}
+		}
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].pos < recs[j].pos })
 	sort.SliceStable(rejs, func(i, j int) bool {
@@ -104,7 +115,7 @@ func (g *gatherer) merge(seq uint64, p *gathering) (*flow.Batch, map[*flow.Recor
 		}
 		return rejs[i].pos < rejs[j].pos
 	})
-	pos := make(map[*flow.Record]uint64, len(recs)+len(rejs))
+	pos = make(map[*flow.Record]uint64, len(recs)+len(rejs))
 	b.Records = make([]*flow.Record, len(recs))
 	for i, pr := range recs {
 		b.Records[i] = pr.r
@@ -117,7 +128,7 @@ func (g *gatherer) merge(seq uint64, p *gathering) (*flow.Batch, map[*flow.Recor
 			pos[pj.rej.Record] = pj.pos
 		}
 	}
-	return b, pos
+	return b, pos, partKeys
 }
 
 func (g *gatherer) stageIndex(name string) int {

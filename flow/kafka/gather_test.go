@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -161,5 +162,56 @@ func TestConfigValidate(t *testing.T) {
 		if !isField || fe.Field != c.field {
 			t.Errorf("%s: got %v, want an error about %s", c.field, err, c.field)
 		}
+	}
+}
+
+type recordingKeyed struct {
+	calls []string
+}
+
+func (s *recordingKeyed) Sequential()                        {}
+func (s *recordingKeyed) PartitionKey(r *flow.Record) uint64 { return 7 }
+func (s *recordingKeyed) Process(r *flow.Record) string {
+	s.calls = append(s.calls, "Process "+r.ID)
+	return ""
+}
+func (s *recordingKeyed) ProcessKeyed(r *flow.Record, key uint64) string {
+	s.calls = append(s.calls, fmt.Sprintf("ProcessKeyed %s %d", r.ID, key))
+	return ""
+}
+
+// The key a sender put in a keyed frame reaches the stage through the
+// gatherer and the lane, so the stage does not compute it again; a record
+// without one falls back to Process.
+func TestCarriedPartitionKeyReachesTheStage(t *testing.T) {
+	f := part(0, 0, 1, 1, "r0", "r1")
+	f.keyed = true
+	f.records[0].key, f.records[1].key = 41, 42
+	b, err := appendFrame(nil, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := decodeFrame(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGatherer(nil)
+	g.add(decoded, msgKey{})
+	gb, ok := g.release()
+	if !ok {
+		t.Fatal("not released")
+	}
+	l := newLane(context.Background(), 0, 0, 1, true, nil)
+	tk := ticketOfGathered(gb, false)
+	l.putKeys(tk.partKeys)
+	inner := &recordingKeyed{}
+	st := &keyedStage{Stage: inner, kp: inner, l: l}
+	for _, r := range tk.batch.Records {
+		st.Process(r)
+	}
+	st.Process(&flow.Record{ID: "unkeyed"})
+	want := "[ProcessKeyed r0 41 ProcessKeyed r1 42 Process unkeyed]"
+	if fmt.Sprint(inner.calls) != want {
+		t.Errorf("calls %v, want %s", inner.calls, want)
 	}
 }

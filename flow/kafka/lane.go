@@ -43,6 +43,9 @@ type lane struct {
 	done  chan struct{}
 	stats *flow.RunStats
 	err   error
+
+	keyMu    sync.Mutex
+	partKeys map[*flow.Record]uint64 // keys of records handed in, not yet processed
 }
 
 // ticket is one batch handed to a lane.
@@ -52,6 +55,7 @@ type ticket struct {
 	id       identity                // output identity (stateless lanes)
 	pos      map[*flow.Record]uint64 // positions the records came with
 	suppress bool                    // replayed: its output was already produced
+	partKeys map[*flow.Record]uint64 // partition keys the sender computed
 }
 
 func newLane(parent context.Context, partition int, index, count uint64, ordered bool, stageOrder map[string]int) *lane {
@@ -87,7 +91,55 @@ func ticketOf(f *frame, key msgKey) *ticket {
 // lane. Records keep the positions they came with: they are consistent
 // across all the parts of the batch, whichever worker sends them on.
 func ticketOfGathered(g *gathered, suppress bool) *ticket {
-	return &ticket{batch: g.batch, keys: g.keys, suppress: suppress, pos: g.pos}
+	return &ticket{batch: g.batch, keys: g.keys, suppress: suppress, pos: g.pos, partKeys: g.partKeys}
+}
+
+// keyedStage lets a keyed stage decide from the partition key its sender
+// computed (carried in the frame) instead of computing it again.
+type keyedStage struct {
+	flow.Stage
+	kp flow.KeyedProcessor
+	l  *lane
+}
+
+func (k *keyedStage) Sequential() {}
+
+func (k *keyedStage) Process(r *flow.Record) string {
+	if key, ok := k.l.takeKey(r); ok {
+		return k.kp.ProcessKeyed(r, key)
+	}
+	return k.Stage.Process(r)
+}
+
+func (k *keyedStage) Finish(ctx context.Context) error {
+	if f, ok := k.Stage.(flow.Finisher); ok {
+		return f.Finish(ctx)
+	}
+	return nil
+}
+
+func (l *lane) putKeys(keys map[*flow.Record]uint64) {
+	if len(keys) == 0 {
+		return
+	}
+	l.keyMu.Lock()
+	defer l.keyMu.Unlock()
+	if l.partKeys == nil {
+		l.partKeys = make(map[*flow.Record]uint64, len(keys))
+	}
+	for r, k := range keys {
+		l.partKeys[r] = k
+	}
+}
+
+func (l *lane) takeKey(r *flow.Record) (uint64, bool) {
+	l.keyMu.Lock()
+	defer l.keyMu.Unlock()
+	k, ok := l.partKeys[r]
+	if ok {
+		delete(l.partKeys, r)
+	}
+	return k, ok
 }
 
 // laneIn is the lane's receiving link.

@@ -142,7 +142,7 @@ func (p *producer) sendBatch(ctx context.Context, r route, id identity, b *flow.
 	case keyed:
 		n := uint64(r.partitions)
 		for j := 0; j < r.partitions; j++ {
-			frames = append(frames, &frame{kind: kindData, batch: id.batch, part: id.part*n + uint64(j), of: id.of * n, gather: id.of})
+			frames = append(frames, &frame{kind: kindData, batch: id.batch, part: id.part*n + uint64(j), of: id.of * n, gather: id.of, keyed: true})
 			parts = append(parts, j)
 		}
 	}
@@ -151,11 +151,12 @@ func (p *producer) sendBatch(ctx context.Context, r route, id identity, b *flow.
 		keys = p.partitionKeys(r, b.Records)
 	}
 	for i, rec := range b.Records {
-		f := frames[0]
+		f, key := frames[0], uint64(0)
 		if r.mode == keyed {
-			f = frames[keys[i]%uint64(r.partitions)]
+			key = keys[i]
+			f = frames[key%uint64(r.partitions)]
 		}
-		f.records = append(f.records, posRecord{pos: pos(rec, i), r: rec})
+		f.records = append(f.records, posRecord{pos: pos(rec, i), r: rec, key: key})
 	}
 	if p.carryRej {
 		for i, rej := range b.Rejected {

@@ -74,7 +74,8 @@ func (minLength) Process(r *flow.Record) string {
 
 // exactDedup keeps the first record of each text; keyed by the text hash.
 type exactDedup struct {
-	seen map[uint64]string
+	seen  map[uint64]string
+	keyed int
 }
 
 func textHash(s string) uint64 {
@@ -85,8 +86,11 @@ func textHash(s string) uint64 {
 
 func (d *exactDedup) Sequential()                        {}
 func (d *exactDedup) PartitionKey(r *flow.Record) uint64 { return textHash(r.Text) }
-func (d *exactDedup) Process(r *flow.Record) string {
-	k := textHash(r.Text)
+func (d *exactDedup) Process(r *flow.Record) string      { return d.ProcessKeyed(r, textHash(r.Text)) }
+
+// ProcessKeyed counts its calls, so a test can see the sender's key used.
+func (d *exactDedup) ProcessKeyed(r *flow.Record, k uint64) string {
+	d.keyed++
 	if first, ok := d.seen[k]; ok {
 		r.SetMeta("dup_of", first)
 		return "duplicate"
@@ -274,12 +278,14 @@ type countingStage struct {
 	cancel context.CancelFunc
 }
 
-func (c *countingStage) Process(r *flow.Record) string {
+func (c *countingStage) Process(r *flow.Record) string { return c.ProcessKeyed(r, textHash(r.Text)) }
+
+func (c *countingStage) ProcessKeyed(r *flow.Record, k uint64) string {
 	c.left--
 	if c.left == 0 {
 		c.cancel()
 	}
-	return c.exactDedup.Process(r)
+	return c.exactDedup.ProcessKeyed(r, k)
 }
 
 // TestTakeOverRebuildsOrderedState stops the only worker of the keyed dedup

@@ -350,6 +350,11 @@ func (w *stageWorker) send(l *lane, t *ticket, b *flow.Batch) error {
 
 // startLane runs RunStages for a lane until its input closes.
 func (w *stageWorker) startLane(l *lane, st flow.NamedStage) {
+	if kp, ok := st.Stage.(flow.KeyedProcessor); ok && l.ordered {
+		if _, emits := st.Stage.(flow.Emitter); !emits {
+			st.Stage = &keyedStage{Stage: st.Stage, kp: kp, l: l}
+		}
+	}
 	plan := flow.Plan{Pipeline: w.run.Transport.TopicPrefix, Stages: []flow.NamedStage{st}, Workers: w.run.Workers, Logger: w.logger}
 	if l.ordered {
 		plan.Workers = 1
@@ -486,8 +491,10 @@ func (w *stageWorker) release(ctx context.Context, l *lane, suppress bool) error
 		if !ok {
 			return nil
 		}
+		t := ticketOfGathered(g, suppress)
+		l.putKeys(t.partKeys)
 		select {
-		case l.in <- ticketOfGathered(g, suppress):
+		case l.in <- t:
 		case <-ctx.Done():
 			return nil
 		}

@@ -30,7 +30,8 @@ import (
 //	  of:uvarint      how many parts the batch was split into, in all
 //	  gather:uvarint  how many parts the receiving partition gets (ordered
 //	                  consumers wait for this many before using the batch)
-//	  n:uvarint, n × (pos:uvarint record)                 kept records
+//	  flags:uvarint   bit 0: every kept record carries its partition key
+//	  n:uvarint, n × (pos:uvarint [key:8 bytes little-endian] record)  kept records
 //	  m:uvarint, m × (stage:string reason:string pos:uvarint record)  rejected
 //	kind 2, end of stream:
 //	  batches:uvarint how many batches the stream has
@@ -78,6 +79,7 @@ type frame struct {
 	gather  uint64
 	records []posRecord
 	rejects []posRejection
+	keyed   bool // records carry their partition key
 	// batches is the stream's batch count, in an end-of-stream frame.
 	batches uint64
 }
@@ -85,7 +87,13 @@ type frame struct {
 type posRecord struct {
 	pos uint64
 	r   *flow.Record
+	// key is the partition key the sender computed (frame flag keyed), so a
+	// keyed stage need not compute it again.
+	key uint64
 }
+
+// frameKeyed is the flag bit saying kept records carry their partition key.
+const frameKeyed = 1
 
 type posRejection struct {
 	pos uint64
@@ -106,10 +114,18 @@ func appendFrame(dst []byte, f *frame) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, f.part)
 	dst = binary.AppendUvarint(dst, f.of)
 	dst = binary.AppendUvarint(dst, f.gather)
+	var flags uint64
+	if f.keyed {
+		flags |= frameKeyed
+	}
+	dst = binary.AppendUvarint(dst, flags)
 	dst = binary.AppendUvarint(dst, uint64(len(f.records)))
 	var err error
 	for _, pr := range f.records {
 		dst = binary.AppendUvarint(dst, pr.pos)
+		if f.keyed {
+			dst = binary.LittleEndian.AppendUint64(dst, pr.key)
+		}
 		if dst, err = appendRecord(dst, pr.r); err != nil {
 			return nil, fmt.Errorf("record %s: %w", pr.r.ID, err)
 		}
@@ -474,12 +490,24 @@ func decodeFrame(b []byte) (*frame, error) {
 		if d.err == nil && (f.of == 0 || f.part >= f.of || f.gather > f.of) {
 			d.fail("part %d of %d, gather %d", f.part, f.of, f.gather)
 		}
+		flags := d.uvarint()
+		if d.err == nil && flags&^frameKeyed != 0 {
+			d.fail("unknown frame flags %#x", flags)
+		}
+		f.keyed = flags&frameKeyed != 0
 		n := d.count(8)
 		if n > 0 {
 			f.records = make([]posRecord, n)
 		}
 		for i := 0; i < n && d.err == nil; i++ {
-			f.records[i] = posRecord{pos: d.uvarint(), r: d.record()}
+			pr := posRecord{pos: d.uvarint()}
+			if f.keyed {
+				if b := d.fixed(8); b != nil {
+					pr.key = binary.LittleEndian.Uint64(b)
+				}
+			}
+			pr.r = d.record()
+			f.records[i] = pr
 		}
 		m := d.count(10)
 		if m > 0 {
