@@ -120,7 +120,7 @@ func (d *MinHashDedup) Process(r *flow.Record) string {
 		r.SetMeta("dup_of", d.ids.get(ord))
 		return "near_duplicate"
 	}
-	if d.ids.len() >= math.MaxUint32-1 {
+	if uint64(d.ids.len()) >= math.MaxUint32-1 {
 		d.counters.Add("index_full", 1)
 		return ""
 	}
