@@ -1,4 +1,4 @@
-package kafka_test
+package main
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 // WordPiece tokenize, the work a corpus run does between reading and
 // packing. The sink only counts, so what differs between the runs is the
 // transport: memory channels, or Kafka topics on a broker over TCP.
-const benchPipeline = `name: kafka-bench
+const kafkaBenchPipeline = `name: kafka-bench
 output: out
 sources:
   - type: text
@@ -35,20 +35,20 @@ stages:
     vocab: %s
 `
 
-// benchVariants: with the keyed exact_dedup (its key is computed twice on
+// kafkaBenchVariants: with the keyed exact_dedup (its key is computed twice on
 // the Kafka path: by the sender, to route, and by the stage), and without.
-var benchVariants = []struct{ name, stages string }{
+var kafkaBenchVariants = []struct{ name, stages string }{
 	{"tokenize", ""},
 	{"dedup+tokenize", "  - use: exact_dedup\n"},
 	{"c4+dedup+tokenize", "  - use: c4\n  - use: exact_dedup\n"},
 }
 
-type countSink struct{ n *atomic.Int64 }
+type benchCountSink struct{ n *atomic.Int64 }
 
-func (s countSink) Write(r *flow.Record) error { s.n.Add(1); return nil }
-func (s countSink) Close() error               { return nil }
+func (s benchCountSink) Write(r *flow.Record) error { s.n.Add(1); return nil }
+func (s benchCountSink) Close() error               { return nil }
 
-func benchSetup(b *testing.B, stages string) (p *pipelines.Pipeline, textBytes, inputRecords int64) {
+func kafkaBenchSetup(b *testing.B, stages string) (p *pipelines.Pipeline, textBytes, inputRecords int64) {
 	b.Helper()
 	dir := b.TempDir()
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "text", "wikitext-2-test-head.txt"))
@@ -87,7 +87,7 @@ func benchSetup(b *testing.B, stages string) (p *pipelines.Pipeline, textBytes, 
 	}
 	vocab, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "tokenize", "vocab", "bert-base-uncased-vocab.txt"))
 	yaml := filepath.Join(dir, "p.yaml")
-	if err := os.WriteFile(yaml, []byte(fmt.Sprintf(benchPipeline, stages, vocab)), 0o644); err != nil {
+	if err := os.WriteFile(yaml, []byte(fmt.Sprintf(kafkaBenchPipeline, stages, vocab)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	p, err = pipelines.Load(yaml)
@@ -97,7 +97,7 @@ func benchSetup(b *testing.B, stages string) (p *pipelines.Pipeline, textBytes, 
 	return p, textBytes, inputRecords
 }
 
-func buildParts(b *testing.B, p *pipelines.Pipeline, keep func(q *pipelines.Pipeline)) flow.Plan {
+func benchBuildParts(b *testing.B, p *pipelines.Pipeline, keep func(q *pipelines.Pipeline)) flow.Plan {
 	q := *p
 	q.Sources, q.Stages, q.Sinks, q.Rejects, q.Transport = nil, nil, nil, nil, nil
 	keep(&q)
@@ -109,7 +109,7 @@ func buildParts(b *testing.B, p *pipelines.Pipeline, keep func(q *pipelines.Pipe
 }
 
 // cpuTime is the CPU time this process (workers and broker alike) has used.
-func cpuTime() time.Duration {
+func benchCPUTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -118,31 +118,31 @@ func cpuTime() time.Duration {
 // report gives throughput of the input: records read and MB of their text,
 // per second of the whole run, and MB per CPU-second, which a machine shared
 // with other work disturbs less.
-func report(b *testing.B, records, textBytes int64, elapsed, cpu time.Duration) {
+func benchReport(b *testing.B, records, textBytes int64, elapsed, cpu time.Duration) {
 	b.ReportMetric(float64(textBytes)/1e6/cpu.Seconds(), "MB/cpu-s")
 	b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
 	b.ReportMetric(float64(textBytes)/1e6/elapsed.Seconds(), "MB/s")
 }
 
-func BenchmarkInProcess(b *testing.B) {
-	for _, v := range benchVariants {
-		b.Run(v.name, func(b *testing.B) { benchInProcess(b, v.stages) })
+func BenchmarkKafkaBaselineInProcess(b *testing.B) {
+	for _, v := range kafkaBenchVariants {
+		b.Run(v.name, func(b *testing.B) { kafkaBenchInProcess(b, v.stages) })
 	}
 }
 
-func benchInProcess(b *testing.B, stages string) {
-	p, textBytes, inputRecords := benchSetup(b, stages)
+func kafkaBenchInProcess(b *testing.B, stages string) {
+	p, textBytes, inputRecords := kafkaBenchSetup(b, stages)
 	var total, cpu time.Duration
 	for i := 0; i < b.N; i++ {
-		plan := buildParts(b, p, func(q *pipelines.Pipeline) { q.Sources, q.Stages = p.Sources, p.Stages })
+		plan := benchBuildParts(b, p, func(q *pipelines.Pipeline) { q.Sources, q.Stages = p.Sources, p.Stages })
 		n := &atomic.Int64{}
-		plan.Sinks = []flow.NamedSink{{Name: "count", Sink: countSink{n}}}
-		start, cpu0 := time.Now(), cpuTime()
+		plan.Sinks = []flow.NamedSink{{Name: "count", Sink: benchCountSink{n}}}
+		start, cpu0 := time.Now(), benchCPUTime()
 		stats, err := flow.Run(context.Background(), plan)
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpu += cpuTime() - cpu0
+		cpu += benchCPUTime() - cpu0
 		if stats.Sources[0].Records != inputRecords {
 			b.Fatalf("the source read %d records, the corpus has %d", stats.Sources[0].Records, inputRecords)
 		}
@@ -151,26 +151,26 @@ func benchInProcess(b *testing.B, stages string) {
 		}
 		total += time.Since(start)
 	}
-	report(b, inputRecords, textBytes, total/time.Duration(b.N), cpu/time.Duration(b.N))
+	benchReport(b, inputRecords, textBytes, total/time.Duration(b.N), cpu/time.Duration(b.N))
 }
 
-// inProcessKept is what the in-process run keeps, to check the Kafka runs.
-func inProcessKept(b *testing.B, p *pipelines.Pipeline) int64 {
-	plan := buildParts(b, p, func(q *pipelines.Pipeline) { q.Sources, q.Stages = p.Sources, p.Stages })
+// kafkaBenchInProcessKept is what the in-process run keeps, to check the Kafka runs.
+func kafkaBenchInProcessKept(b *testing.B, p *pipelines.Pipeline) int64 {
+	plan := benchBuildParts(b, p, func(q *pipelines.Pipeline) { q.Sources, q.Stages = p.Sources, p.Stages })
 	n := &atomic.Int64{}
-	plan.Sinks = []flow.NamedSink{{Name: "count", Sink: countSink{n}}}
+	plan.Sinks = []flow.NamedSink{{Name: "count", Sink: benchCountSink{n}}}
 	if _, err := flow.Run(context.Background(), plan); err != nil {
 		b.Fatal(err)
 	}
 	return n.Load()
 }
 
-// settle is how long the workers of a run get to join their groups before
+// kafkaBenchSettle is how long the workers of a run get to join their groups before
 // the sources start and the clock runs.
-const settle = 2 * time.Second
+const kafkaBenchSettle = 2 * time.Second
 
-func benchKafka(b *testing.B, stages string, replicas int) {
-	p, textBytes, inputRecords := benchSetup(b, stages)
+func kafkaBenchRun(b *testing.B, stages string, replicas int) {
+	p, textBytes, inputRecords := kafkaBenchSetup(b, stages)
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(0), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	if err != nil {
 		b.Fatal(err)
@@ -184,12 +184,12 @@ func benchKafka(b *testing.B, stages string, replicas int) {
 		for _, st := range p.Stages {
 			st := st
 			run.Stages = append(run.Stages, kafka.Step{Name: st.Name, New: func() (flow.NamedStage, error) {
-				return buildParts(b, p, func(q *pipelines.Pipeline) { q.Stages = []*pipelines.Component{st} }).Stages[0], nil
+				return benchBuildParts(b, p, func(q *pipelines.Pipeline) { q.Stages = []*pipelines.Component{st} }).Stages[0], nil
 			}})
 		}
-		sources := buildParts(b, p, func(q *pipelines.Pipeline) { q.Sources = p.Sources })
+		sources := benchBuildParts(b, p, func(q *pipelines.Pipeline) { q.Sources = p.Sources })
 		n := &atomic.Int64{}
-		sinks := flow.Plan{Sinks: []flow.NamedSink{{Name: "count", Sink: countSink{n}}}}
+		sinks := flow.Plan{Sinks: []flow.NamedSink{{Name: "count", Sink: benchCountSink{n}}}}
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		errs := make(chan error, 20)
@@ -217,30 +217,30 @@ func benchKafka(b *testing.B, stages string, replicas int) {
 		}
 		// Measure the stream, not start-up: let every consumer group settle
 		// (members join, partitions are assigned) before the sources start.
-		time.Sleep(settle)
+		time.Sleep(kafkaBenchSettle)
 		b.StartTimer()
 		start = time.Now()
-		cpu0 := cpuTime()
+		cpu0 := benchCPUTime()
 		goRun(func() (*kafka.WorkerStats, error) { return kafka.RunSources(ctx, run, sources) })
 		wg.Wait()
 		total += time.Since(start)
-		cpu += cpuTime() - cpu0
+		cpu += benchCPUTime() - cpu0
 		close(errs)
 		for err := range errs {
 			b.Fatal(err)
 		}
 		records = n.Load()
 	}
-	if want := inProcessKept(b, p); records != want {
+	if want := kafkaBenchInProcessKept(b, p); records != want {
 		b.Fatalf("kept %d records, the in-process run keeps %d", records, want)
 	}
-	report(b, inputRecords, textBytes, total/time.Duration(b.N), cpu/time.Duration(b.N))
+	benchReport(b, inputRecords, textBytes, total/time.Duration(b.N), cpu/time.Duration(b.N))
 }
 
-func BenchmarkKafka(b *testing.B) {
-	for _, v := range benchVariants {
+func BenchmarkKafkaPath(b *testing.B) {
+	for _, v := range kafkaBenchVariants {
 		for _, replicas := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/workers=%d", v.name, replicas), func(b *testing.B) { benchKafka(b, v.stages, replicas) })
+			b.Run(fmt.Sprintf("%s/workers=%d", v.name, replicas), func(b *testing.B) { kafkaBenchRun(b, v.stages, replicas) })
 		}
 	}
 }
