@@ -221,6 +221,12 @@ func TestQuickstartOverKafka(t *testing.T) {
 	c.wait(4*time.Minute, nil)
 	t.Logf("distributed quickstart: %v for %d worker processes", time.Since(start), len(c.workers))
 	compareOutputs(t, want, c.out, "rejects.jsonl.gz")
+	// The sinks worker writes stats.json: what reached the sinks, which is
+	// what the in-process run's sinks got.
+	got, wantStats := readStats(t, c.out), readStats(t, want)
+	if len(got.Sinks) != len(wantStats.Sinks) || len(got.Sinks) == 0 || got.Sinks[0] != wantStats.Sinks[0] {
+		t.Errorf("distributed stats.json sinks %+v, in-process %+v", got.Sinks, wantStats.Sinks)
+	}
 }
 
 const killPipeline = `name: kafka-kill-test

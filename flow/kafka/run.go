@@ -267,8 +267,8 @@ func RunSinks(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, erro
 	link := &chanLink{in: in, err: func() error { return readErr }}
 	stopReport := ws.reportEvery(run.Report, nil, reader)
 	stats, err := flow.RunSinks(ctx, plan, link)
-	stopReport()
 	ws.addRun(stats)
+	stopReport()
 	if readErr != nil {
 		err = readErr
 		ctl.fail(SinksStep, err)
