@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	kgo "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/corpusflow/corpusflow/flow"
@@ -350,4 +351,45 @@ func TestTakeOverRebuildsOrderedState(t *testing.T) {
 	t.Logf("second worker: %d rebuilds, %d frames replayed, %d duplicates dropped", snap.Rebuilds, snap.ReplayedFrames, snap.DuplicateFrames)
 	compareLines(t, "sink", sink.lines, wantSink.lines)
 	compareLines(t, "rejects", rejects.lines, wantRej.lines)
+}
+
+// A message in a stage's topic that is not a frame (another program wrote
+// to the run's topics) stops the run loudly: the stage worker names the
+// topic, partition and offset, and every other worker stops with it instead
+// of waiting for an end that will not come.
+func TestCorruptFrameStopsTheRun(t *testing.T) {
+	broker := startBroker(t)
+	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "corrupt", Partitions: 2, SessionTimeoutMS: 1000}, "test", nil)
+	run := &Run{Transport: tr, Stages: testSteps(false)[:1], Workers: 1}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := tr.CreateTopics(ctx, run.Steps()); err != nil {
+		t.Fatal(err)
+	}
+	w := &kgo.Writer{Addr: kgo.TCP(broker), Topic: tr.Topic("min_length"), Balancer: &kgo.RoundRobin{}}
+	if err := w.WriteMessages(ctx, kgo.Message{Value: []byte("{\"text\": \"not a frame\"}")}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	var wg sync.WaitGroup
+	var stageErr, sinkErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_, stageErr = RunStage(ctx, run, "min_length")
+	}()
+	go func() {
+		defer wg.Done()
+		_, sinkErr = RunSinks(ctx, run, flow.Plan{Sinks: []flow.NamedSink{{Name: "mem", Sink: &memorySink{}}}})
+	}()
+	wg.Wait()
+	if stageErr == nil || !strings.Contains(stageErr.Error(), "corrupt.min_length partition") || !strings.Contains(stageErr.Error(), "offset 0") || !errors.Is(stageErr, errCorrupt) {
+		t.Errorf("stage worker: %v, want a corrupt-frame error naming the topic, partition and offset", stageErr)
+	}
+	if sinkErr == nil || !strings.Contains(sinkErr.Error(), "failed") {
+		t.Errorf("sinks worker: %v, want it to stop because a worker failed", sinkErr)
+	}
+	if ctx.Err() != nil {
+		t.Error("the workers only stopped at the test's deadline")
+	}
 }

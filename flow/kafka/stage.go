@@ -142,16 +142,22 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 		w.startLane(w.stateless, st)
 	}
 	fetchErr := w.consume(ctx)
+	if fetchErr != nil {
+		fail(fetchErr) // also ends the wait for completion
+	}
 	if w.stateless != nil {
 		close(w.stateless.in)
 	}
 	w.lanesWG.Wait()
-	err := <-completeErr
-	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, errComplete) {
-		err = cause
-	}
-	if err == nil && fetchErr != nil {
+	waitErr := <-completeErr
+	var err error
+	switch cause := context.Cause(ctx); {
+	case fetchErr != nil:
 		err = fetchErr
+	case cause != nil && !errors.Is(cause, errComplete) && !errors.Is(cause, context.Canceled):
+		err = cause // a lane failed, or another worker of the run did
+	case waitErr != nil:
+		err = waitErr
 	}
 	if err == nil {
 		err = w.laneErrors()
