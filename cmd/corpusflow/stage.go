@@ -151,6 +151,10 @@ func executeStage(ctx context.Context, p *pipelines.Pipeline, run *kafka.Run, f 
 			"lag", ws.Lag, "produce_wait_s", fmt.Sprintf("%.2f", ws.ProduceWaitS), "duplicates", ws.DuplicateFrames,
 			"replayed", ws.ReplayedFrames, "done", ws.Done)
 	}
+	if f.stage != kafka.SourcesStep && f.stage != kafka.SinksStep && !hasStage(p, f.stage) {
+		fmt.Fprintf(os.Stderr, "corpusflow stage: %s has no step %q; steps: sources, %s, sinks\n", p.File, f.stage, strings.Join(stageNames(p), ", "))
+		return exitUsage
+	}
 	logger.Info("starting worker", "pipeline", p.Name, "step", f.stage, "prefix", run.Transport.TopicPrefix, "brokers", strings.Join(run.Transport.Brokers, ","))
 	var ws *kafka.WorkerStats
 	var err error
@@ -167,10 +171,6 @@ func executeStage(ctx context.Context, p *pipelines.Pipeline, run *kafka.Run, f 
 			ws, err = kafka.RunSinks(ctx, run, built.Plan)
 		}
 	default:
-		if p.Stages == nil || !hasStage(p, f.stage) {
-			fmt.Fprintf(os.Stderr, "corpusflow stage: %s has no step %q; steps: sources, %s, sinks\n", p.File, f.stage, strings.Join(stageNames(p), ", "))
-			return exitUsage
-		}
 		ws, err = kafka.RunStage(ctx, run, f.stage)
 	}
 	if ws != nil && outDir != "" {

@@ -409,3 +409,18 @@ func ownedPartitions(w *worker) map[string]bool {
 	}
 	return owned
 }
+
+func TestStageUsageErrors(t *testing.T) {
+	cases := [][]string{
+		{"stage", quickstart},                                                  // no --stage
+		{"stage", quickstart, "--stage", "c4"},                                 // no brokers anywhere
+		{"stage", quickstart, "--stage", "nope", "--brokers", "127.0.0.1:1"},   // no such step
+		{"stage", quickstart, "--stage", "c4", "--brokers", "no-port"},         // not host:port
+		{"stage", "missing.yaml", "--stage", "c4", "--brokers", "127.0.0.1:1"}, // no file
+	}
+	for _, args := range cases {
+		if code := dispatch(args); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
