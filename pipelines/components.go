@@ -11,4 +11,5 @@ import (
 	_ "github.com/corpusflow/corpusflow/pack"
 	_ "github.com/corpusflow/corpusflow/sinks"
 	_ "github.com/corpusflow/corpusflow/tokenize"
+	_ "github.com/corpusflow/corpusflow/trainer"
 )

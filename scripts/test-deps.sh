@@ -20,6 +20,8 @@ done
 need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
+# The trainer's PyTorch parity test runs Debian's torch (PyPI is not needed).
+/usr/bin/python3 -c "import torch, numpy" >/dev/null 2>&1 || need_apt+=(python3-torch python3-numpy)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: apt-get install ${need_apt[*]}" >&2
   sudo_cmd=""

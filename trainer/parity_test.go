@@ -45,7 +45,7 @@ func torchPython(t *testing.T) string {
 			return py
 		}
 	}
-	t.Skip("no python3 with torch and numpy (Debian: apt-get install python3-torch); PyTorch parity not checked")
+	t.Fatal("no python3 with torch and numpy: run scripts/test-deps.sh (it installs Debian's python3-torch), or the PyTorch parity check cannot run")
 	return ""
 }
 

@@ -76,7 +76,7 @@ func runAudit(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return exitUsage
 	}
-	code := execute(p, built, logger, *quiet)
+	code := execute(p, built, logger, executeOptions{quiet: *quiet})
 	if code == exitOK || code == exitInterrupted {
 		for _, dir := range []string{"audit", "image_audit"} {
 			report := filepath.Join(built.OutputDir, dir, "report.html")

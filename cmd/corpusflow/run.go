@@ -21,6 +21,7 @@ import (
 	"github.com/corpusflow/corpusflow/flow"
 	"github.com/corpusflow/corpusflow/pipelines"
 	"github.com/corpusflow/corpusflow/sinks"
+	"github.com/corpusflow/corpusflow/trainer"
 )
 
 func init() {
@@ -92,12 +93,23 @@ func runRun(args []string) int {
 			return exitFailure
 		}
 	}
-	return execute(p, built, logger, f.quiet)
+	return execute(p, built, logger, executeOptions{quiet: f.quiet, train: true, resume: f.resume})
+}
+
+// executeOptions say what a pipeline run does besides the pipeline itself.
+type executeOptions struct {
+	quiet bool
+	// train starts the pipeline's `train:` section, if it has one, beside the
+	// run: the trainer follows the shard directory as shards close.
+	train bool
+	// resume continues an interrupted run (and its training).
+	resume bool
 }
 
 // execute runs a built pipeline with signal handling, progress, stats.json
 // and the summary table. Other commands that run pipelines (audit) share it.
-func execute(p *pipelines.Pipeline, built *pipelines.Built, logger *slog.Logger, quiet bool) int {
+func execute(p *pipelines.Pipeline, built *pipelines.Built, logger *slog.Logger, opts executeOptions) int {
+	quiet := opts.quiet
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first signal the run drains and closes its outputs; restoring
@@ -115,7 +127,19 @@ func execute(p *pipelines.Pipeline, built *pipelines.Built, logger *slog.Logger,
 		plan.Progress = func(pr flow.Progress) { updateProgress(bar, pr, time.Since(started)) }
 	}
 	logger.Info("running", "pipeline", p.Name, "file", p.File, "output", built.OutputDir, "workers", built.Workers)
+	// The trainer gets its own context: it stops with the run when the run
+	// fails or is interrupted, and otherwise trains on until its last step.
+	trainCtx, stopTraining := context.WithCancel(ctx)
+	defer stopTraining()
+	waitTraining := func() (*trainer.Summary, error) { return nil, nil }
+	if opts.train {
+		waitTraining = trainer.StartSection(trainCtx, p.Sections, built.OutputDir, opts.resume, logger)
+	}
 	stats, runErr := flow.Run(ctx, plan)
+	if runErr != nil || (stats != nil && stats.Interrupted) {
+		stopTraining()
+	}
+	summary, trainErr := waitTraining()
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(os.Stderr)
@@ -129,14 +153,32 @@ func execute(p *pipelines.Pipeline, built *pipelines.Built, logger *slog.Logger,
 			printSummary(os.Stderr, stats, built.OutputDir)
 		}
 	}
+	if summary != nil && !quiet {
+		printTrainingSummary(os.Stderr, summary)
+	}
 	if runErr != nil {
 		fmt.Fprintln(os.Stderr, "corpusflow:", runErr)
+		return exitFailure
+	}
+	if trainErr != nil && ctx.Err() == nil {
+		fmt.Fprintln(os.Stderr, "corpusflow: training:", trainErr)
 		return exitFailure
 	}
 	if stats != nil && stats.Interrupted {
 		return exitInterrupted
 	}
 	return exitOK
+}
+
+func printTrainingSummary(w io.Writer, s *trainer.Summary) {
+	fmt.Fprintf(w, "  training: %d steps, %s tokens, loss %.3f → %.3f, held-out loss %.3f (perplexity %.1f), masked accuracy %.3f, %.0f tokens/s\n",
+		s.Steps, humanCount(s.Tokens), s.FirstLoss, s.FinalLoss, s.EvalLoss, s.EvalPerplexity, s.EvalAccuracy, s.TokensPerSec)
+	if s.Checkpoint != "" {
+		fmt.Fprintf(w, "  checkpoint: %s\n", s.Checkpoint)
+	}
+	if s.LossCurve != "" {
+		fmt.Fprintf(w, "  loss curve: %s\n", s.LossCurve)
+	}
 }
 
 func writeStats(dir string, stats *flow.RunStats) error {

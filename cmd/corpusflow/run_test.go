@@ -66,12 +66,18 @@ func TestQuickstartIdenticalForAnyWorkerCount(t *testing.T) {
 		t.Fatalf("quickstart wrote too little: %v", keys(a))
 	}
 	for name, data := range a {
-		if name == "stats.json" {
+		switch {
+		case name == "stats.json":
 			continue // holds elapsed time and the worker count; compared below
+		case timedTrainingFiles[filepath.Base(name)]:
+			continue // speeds, wall times and the output path; metrics compared below
 		}
 		if !bytes.Equal(data, b[name]) {
 			t.Errorf("%s differs between --workers 1 and --workers 4", name)
 		}
+	}
+	if m1, m4 := untimedMetrics(t, a["train/metrics.jsonl"]), untimedMetrics(t, b["train/metrics.jsonl"]); len(m1) == 0 || m1 != m4 {
+		t.Errorf("training metrics differ (or are missing):\n%s\n%s", m1, m4)
 	}
 	if len(a) != len(b) {
 		t.Errorf("file sets differ: %v vs %v", keys(a), keys(b))
@@ -142,6 +148,35 @@ func TestShippedPipelinesValidate(t *testing.T) {
 			t.Errorf("%s does not validate", f)
 		}
 	}
+}
+
+// timedTrainingFiles hold wall-clock figures, so they differ run to run; the
+// weights, optimizer state and losses must not.
+var timedTrainingFiles = map[string]bool{
+	"metrics.jsonl": true, "train_summary.json": true, "train_summary.md": true, "trainer_state.json": true,
+}
+
+// untimedMetrics returns metrics.jsonl without its wall-clock fields.
+func untimedMetrics(t *testing.T, data []byte) string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		for k := range m {
+			if strings.HasSuffix(k, "_per_s") || strings.HasSuffix(k, "elapsed_s") || k == "seconds" {
+				delete(m, k)
+			}
+		}
+		j, _ := json.Marshal(m)
+		out = append(out, string(j))
+	}
+	return strings.Join(out, "\n")
 }
 
 func keys(m map[string][]byte) string {
