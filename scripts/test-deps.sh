@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go, so that no test has to skip because
 # a tool is missing: the Node packages of every tools/*/package.json (Arrow JS
-# interop check), Debian's kcat (an independent Kafka client) and Debian's
-# docker-compose (validates docker-compose.yml; `config` needs no engine).
+# interop check), Debian's kcat (an independent Kafka client), Debian's
+# docker-compose (validates docker-compose.yml; `config` needs no engine) and
+# Debian's python3-torch (the trainer's parity check against PyTorch).
 # Idempotent: already-installed pieces are left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
