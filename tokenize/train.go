@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/corpusflow/corpusflow/internal/atomicfile"
 )
 
 // TrainOptions configure vocabulary training.
@@ -314,13 +316,7 @@ func (v *Vocabulary) WriteFiles(dir string) ([]string, error) {
 
 // writeFileAtomic writes to a temporary name and renames, so a reader never
 // sees half a vocabulary.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func writeFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
 // TokensPerWord encodes texts and returns tokens per whitespace-separated
 // word, the usual measure of how well a vocabulary fits a text.
