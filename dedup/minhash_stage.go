@@ -2,11 +2,10 @@ package dedup
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/corpusflow/corpusflow/flow"
 )
 
@@ -52,7 +51,11 @@ func init() {
 		"drop near-duplicate documents with MinHash LSH (datatrove-compatible signatures, 14 bands × 8 by default); first seen wins, dup_of names it",
 		DefaultMinHashConfig,
 		func(c *MinHashConfig, env *flow.Env) (flow.Stage, error) {
-			return NewMinHashDedup(*c, env.Counters)
+			d, err := NewMinHashDedup(*c, env.Counters)
+			if err != nil || !c.Verify {
+				return d, err
+			}
+			return sequentialMinHash{d}, nil // not split across workers (partition_minhash.go)
 		})
 }
 
@@ -72,6 +75,11 @@ type MinHashDedup struct {
 	sig      []uint64
 	bandHash []uint64
 	bandBuf  []byte
+
+	// Over Kafka (partition_minhash.go): scratch for the sender's
+	// BucketKeys, and the joiner's state.
+	scratchPool sync.Pool
+	join        joinState
 }
 
 // NewMinHashDedup builds the stage; counters may be nil.
@@ -109,13 +117,7 @@ func (d *MinHashDedup) Process(r *flow.Record) string {
 		d.counters.Add("no_tokens", 1)
 		return ""
 	}
-	for b := range d.bandHash {
-		row := d.sig[b*d.cfg.Rows : (b+1)*d.cfg.Rows]
-		for i, v := range row {
-			binary.LittleEndian.PutUint64(d.bandBuf[8*i:], v)
-		}
-		d.bandHash[b] = xxhash.Sum64(d.bandBuf)
-	}
+	bandHashes(d.sig, d.cfg.Rows, d.bandBuf, d.bandHash)
 	if ord, ok := d.findDuplicate(); ok {
 		r.SetMeta("dup_of", d.ids.get(ord))
 		return "near_duplicate"
@@ -172,7 +174,7 @@ func (d *MinHashDedup) Indexed() int { return d.ids.len() }
 // Finish records the index size in the stage's counts.
 func (d *MinHashDedup) Finish(context.Context) error {
 	bands, ids, sigs := d.IndexBytes()
-	d.counters.Add("index_bytes", int64(bands+ids+sigs))
+	d.counters.Add("index_bytes", int64(bands+ids+sigs+d.join.bytes()))
 	d.counters.Add("index_documents", int64(d.ids.len()))
 	return nil
 }

@@ -26,3 +26,58 @@ type KeyedProcessor interface {
 	Partitioner
 	ProcessKeyed(r *Record, key uint64) (reject string)
 }
+
+// Bucketed partitioning: an order-dependent stage whose state is an index of
+// buckets (MinHash LSH: one bucket per band of a document's signature), where
+// two records can only interact when they share a bucket, and a record has
+// several buckets that may live on different workers.
+//
+// Over Kafka such a stage runs in two roles. The sending side computes each
+// record's buckets (BucketKeys, the costly part, on all its goroutines) and
+// sends a small probe — (position, bucket) — to the worker that owns each
+// bucket, and the record itself straight to the stage's joiner. Each owner
+// keeps an index of its slice of the buckets (NewBucketIndex) and answers,
+// in input order, which earlier records reached the bucket (Probe). The
+// joiner gets every answer for a record and decides in input order
+// (JoinBuckets). In one process the stage's Process does all of it.
+type BucketPartitioner interface {
+	Sequential
+	// BucketKeys appends r's buckets to dst and returns it; none when r has
+	// nothing to index (JoinBuckets then gets no answers). A pure function
+	// of the record and the configuration, safe for concurrent use.
+	BucketKeys(r *Record, dst []BucketKey) []BucketKey
+	// NewBucketIndex returns an empty index for one owner's slice of the
+	// buckets.
+	NewBucketIndex() BucketIndex
+	// JoinBuckets decides r from the answers of its buckets' owners, one
+	// per bucket in BucketKeys order. It is called in input order, on one
+	// goroutine, and must decide what Process would.
+	JoinBuckets(r *Record, answers []BucketAnswer) (reject string)
+}
+
+// BucketKey is one bucket of a record: the band (the key's position in
+// BucketKeys) and the bucket's hash within that band.
+type BucketKey struct {
+	Band int
+	Key  uint64
+}
+
+// BucketAnswer is what the owner of a bucket knew when a record reached it.
+type BucketAnswer struct {
+	BucketKey
+	// Earlier holds the input positions (Record.Seq) of the records that
+	// reached the bucket before, oldest first: all of them, or the first
+	// ones up to the index's capacity when Full.
+	Earlier []uint64
+	// Full says the index held its capacity of records for the bucket, so
+	// records after the ones in Earlier were not recorded.
+	Full bool
+}
+
+// BucketIndex is one owner's slice of a BucketPartitioner's index.
+type BucketIndex interface {
+	// Probe answers for the record at input position seq, then records it
+	// under the bucket (unless the bucket is full). Probes come in input
+	// order. An error means the bucket cannot exist (a corrupt probe).
+	Probe(key BucketKey, seq uint64) (BucketAnswer, error)
+}
