@@ -20,6 +20,10 @@ type gatherer struct {
 	pending map[uint64]*gathering
 	order   map[string]int // stage name -> position in the pipeline
 	dups    int64
+	// lastSeq is the input position of the last record released to a
+	// bucketed stage's joiner, which must see positions grow.
+	lastSeq  uint64
+	seqStart bool
 }
 
 type gathering struct {
@@ -41,6 +45,14 @@ type gathered struct {
 	pos   map[*flow.Record]uint64 // the positions records and rejections came with
 	// partKeys holds the partition keys the sender computed, when it did.
 	partKeys map[*flow.Record]uint64
+	// want is how many parts the batch had.
+	want uint64
+	// buckets (a bucketed stage's owner) and answers (its joiner) are what
+	// the records came with.
+	buckets map[*flow.Record][]flow.BucketKey
+	answers map[*flow.Record][]flow.BucketAnswer
+	// err says the parts do not fit together; the batch must not be used.
+	err error
 }
 
 func newGatherer(stageOrder map[string]int) *gatherer {
@@ -75,18 +87,22 @@ func (g *gatherer) release() (*gathered, bool) {
 		return nil, false
 	}
 	delete(g.pending, g.next)
-	b, pos, partKeys := g.merge(g.next, p)
+	out := g.merge(g.next, p)
+	out.keys, out.want = p.keys, p.want
 	g.next++
-	return &gathered{batch: b, keys: p.keys, pos: pos, partKeys: partKeys}, true
+	return out, true
 }
 
 // merge joins the parts of a batch: kept records in their position order
 // before the batch was split, rejections by stage (pipeline order) and then
 // position, which is the order one process would have produced them in.
-func (g *gatherer) merge(seq uint64, p *gathering) (b *flow.Batch, pos, partKeys map[*flow.Record]uint64) {
-	b = &flow.Batch{Seq: seq}
+func (g *gatherer) merge(seq uint64, p *gathering) *gathered {
+	b := &flow.Batch{Seq: seq}
+	var partKeys map[*flow.Record]uint64
 	var recs []posRecord
 	var rejs []posRejection
+	var answersBySeq map[uint64][]flow.BucketAnswer
+	joining := false
 	ids := make([]uint64, 0, len(p.parts))
 	for id := range p.parts {
 		ids = append(ids, id)
@@ -96,6 +112,18 @@ func (g *gatherer) merge(seq uint64, p *gathering) (b *flow.Batch, pos, partKeys
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
 		f := p.parts[id]
+		if f.flags&frameAnswers != 0 {
+			// A bucketed stage's owner answered for these records; the
+			// records themselves come in the sender's parts.
+			if answersBySeq == nil {
+				answersBySeq = map[uint64][]flow.BucketAnswer{}
+			}
+			for _, pr := range f.records {
+				answersBySeq[pr.r.Seq()] = append(answersBySeq[pr.r.Seq()], pr.answers...)
+			}
+			continue
+		}
+		joining = joining || f.flags&frameNAnswers != 0
 		recs = append(recs, f.records...)
 		rejs = append(rejs, f.rejects...)
 		if f.keyed {
@@ -115,20 +143,57 @@ func (g *gatherer) merge(seq uint64, p *gathering) (b *flow.Batch, pos, partKeys
 		}
 		return rejs[i].pos < rejs[j].pos
 	})
-	pos = make(map[*flow.Record]uint64, len(recs)+len(rejs))
+	out := &gathered{batch: b, partKeys: partKeys}
+	out.pos = make(map[*flow.Record]uint64, len(recs)+len(rejs))
 	b.Records = make([]*flow.Record, len(recs))
 	for i, pr := range recs {
 		b.Records[i] = pr.r
-		pos[pr.r] = pr.pos
+		out.pos[pr.r] = pr.pos
+		if len(pr.buckets) > 0 {
+			if out.buckets == nil {
+				out.buckets = make(map[*flow.Record][]flow.BucketKey, len(recs))
+			}
+			out.buckets[pr.r] = pr.buckets
+		}
 	}
 	if len(rejs) > 0 {
 		b.Rejected = make([]flow.Rejection, len(rejs))
 		for i, pj := range rejs {
 			b.Rejected[i] = pj.rej
-			pos[pj.rej.Record] = pj.pos
+			out.pos[pj.rej.Record] = pj.pos
 		}
 	}
-	return b, pos, partKeys
+	if joining || answersBySeq != nil {
+		out.answers, out.err = g.joinAnswers(seq, recs, answersBySeq)
+	}
+	return out
+}
+
+// joinAnswers gives each record of a batch for a bucketed stage's joiner
+// the answers its owners sent, by input position, and checks that every
+// answer announced came and nothing else did.
+func (g *gatherer) joinAnswers(batch uint64, recs []posRecord, bySeq map[uint64][]flow.BucketAnswer) (map[*flow.Record][]flow.BucketAnswer, error) {
+	out := make(map[*flow.Record][]flow.BucketAnswer, len(recs))
+	for _, pr := range recs {
+		seq := pr.r.Seq()
+		if g.seqStart && seq <= g.lastSeq {
+			return nil, fmt.Errorf("batch %d: record %s at input position %d after position %d: a bucketed stage needs records in input order with their input positions (it cannot follow a stage that makes new records)", batch, pr.r.ID, seq, g.lastSeq)
+		}
+		g.seqStart, g.lastSeq = true, seq
+		a := bySeq[seq]
+		delete(bySeq, seq)
+		if len(a) != pr.nAnswers {
+			return nil, fmt.Errorf("batch %d: record %s has %d bucket answers, the sender announced %d", batch, pr.r.ID, len(a), pr.nAnswers)
+		}
+		if len(a) > 0 {
+			sort.Slice(a, func(i, j int) bool { return a[i].Band < a[j].Band })
+			out[pr.r] = a
+		}
+	}
+	if len(bySeq) > 0 {
+		return nil, fmt.Errorf("batch %d: %d bucket answers for records that are not in the batch", batch, len(bySeq))
+	}
+	return out, nil
 }
 
 func (g *gatherer) stageIndex(name string) int {

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,14 @@ type lane struct {
 
 	keyMu    sync.Mutex
 	partKeys map[*flow.Record]uint64 // keys of records handed in, not yet processed
+	// A bucketed stage's owner lane: the buckets of probes handed in, and
+	// the answers its index gave, until they are sent. Its joiner lane: the
+	// answers of records handed in.
+	buckets map[*flow.Record][]flow.BucketKey
+	answers map[*flow.Record][]flow.BucketAnswer
+	// stageErr is an error of the lane's stage wrapper (a corrupt probe),
+	// which Process cannot return; the next send fails with it.
+	stageErr error
 }
 
 // ticket is one batch handed to a lane.
@@ -56,6 +65,9 @@ type ticket struct {
 	pos      map[*flow.Record]uint64 // positions the records came with
 	suppress bool                    // replayed: its output was already produced
 	partKeys map[*flow.Record]uint64 // partition keys the sender computed
+	want     uint64                  // parts the batch came in
+	buckets  map[*flow.Record][]flow.BucketKey
+	answers  map[*flow.Record][]flow.BucketAnswer
 }
 
 func newLane(parent context.Context, partition int, index, count uint64, ordered bool, stageOrder map[string]int) *lane {
@@ -91,7 +103,8 @@ func ticketOf(f *frame, key msgKey) *ticket {
 // lane. Records keep the positions they came with: they are consistent
 // across all the parts of the batch, whichever worker sends them on.
 func ticketOfGathered(g *gathered, suppress bool) *ticket {
-	return &ticket{batch: g.batch, keys: g.keys, suppress: suppress, pos: g.pos, partKeys: g.partKeys}
+	return &ticket{batch: g.batch, keys: g.keys, suppress: suppress, pos: g.pos, partKeys: g.partKeys,
+		want: g.want, buckets: g.buckets, answers: g.answers}
 }
 
 // keyedStage lets a keyed stage decide from the partition key its sender
@@ -130,6 +143,112 @@ func (l *lane) putKeys(keys map[*flow.Record]uint64) {
 	for r, k := range keys {
 		l.partKeys[r] = k
 	}
+}
+
+// putSide records what a ticket's records came with (partition keys,
+// buckets, answers) for the lane's stage wrapper to take.
+func (l *lane) putSide(t *ticket) {
+	l.putKeys(t.partKeys)
+	if len(t.buckets) == 0 && len(t.answers) == 0 {
+		return
+	}
+	l.keyMu.Lock()
+	defer l.keyMu.Unlock()
+	if l.buckets == nil {
+		l.buckets = map[*flow.Record][]flow.BucketKey{}
+		l.answers = map[*flow.Record][]flow.BucketAnswer{}
+	}
+	for r, b := range t.buckets {
+		l.buckets[r] = b
+	}
+	for r, a := range t.answers {
+		l.answers[r] = a
+	}
+}
+
+func (l *lane) takeBuckets(r *flow.Record) []flow.BucketKey {
+	l.keyMu.Lock()
+	defer l.keyMu.Unlock()
+	b := l.buckets[r]
+	delete(l.buckets, r)
+	return b
+}
+
+func (l *lane) putAnswers(r *flow.Record, a []flow.BucketAnswer) {
+	l.keyMu.Lock()
+	defer l.keyMu.Unlock()
+	if l.answers == nil {
+		l.answers = map[*flow.Record][]flow.BucketAnswer{}
+	}
+	l.answers[r] = a
+}
+
+func (l *lane) takeAnswers(r *flow.Record) []flow.BucketAnswer {
+	l.keyMu.Lock()
+	defer l.keyMu.Unlock()
+	a := l.answers[r]
+	delete(l.answers, r)
+	return a
+}
+
+func (l *lane) failStage(err error) {
+	l.keyMu.Lock()
+	defer l.keyMu.Unlock()
+	if l.stageErr == nil {
+		l.stageErr = err
+	}
+}
+
+func (l *lane) stageFailure() error {
+	l.keyMu.Lock()
+	defer l.keyMu.Unlock()
+	return l.stageErr
+}
+
+// bucketOwner is a bucketed stage's owner role: its index answers the
+// probes of the buckets this partition owns, in input order. Each probe
+// record leaves with its answers; nothing is rejected here.
+type bucketOwnerStage struct {
+	index flow.BucketIndex
+	l     *lane
+}
+
+func (o *bucketOwnerStage) Sequential() {}
+
+func (o *bucketOwnerStage) Process(r *flow.Record) string {
+	keys := o.l.takeBuckets(r)
+	answers := make([]flow.BucketAnswer, 0, len(keys))
+	for _, k := range keys {
+		a, err := o.index.Probe(k, r.Seq())
+		if err != nil {
+			o.l.failStage(fmt.Errorf("input position %d: %w", r.Seq(), err))
+			return ""
+		}
+		answers = append(answers, a)
+	}
+	o.l.putAnswers(r, answers)
+	return ""
+}
+
+// bucketJoinStage is a bucketed stage's joiner role: it decides each record,
+// in input order, from its owners' answers.
+type bucketJoinStage struct {
+	flow.Stage
+	bp flow.BucketPartitioner
+	l  *lane
+}
+
+func (j *bucketJoinStage) Sequential() {}
+
+func (j *bucketJoinStage) Process(r *flow.Record) string {
+	return j.bp.JoinBuckets(r, j.l.takeAnswers(r))
+}
+
+func (j *bucketJoinStage) Finish(ctx context.Context) error {
+	if f, ok := j.Stage.(flow.Finisher); ok {
+		return f.Finish(ctx)
+	}
+	return nil
 }
 
 func (l *lane) takeKey(r *flow.Record) (uint64, bool) {
@@ -186,7 +305,15 @@ func (out laneOut) Send(ctx context.Context, b *flow.Batch) error {
 		return nil
 	}
 	if t != nil && t.suppress {
+		// Replayed to rebuild state: its output was delivered before; drop
+		// what an owner answered for it.
+		for _, r := range b.Records {
+			l.takeAnswers(r)
+		}
 		return nil
+	}
+	if err := l.stageFailure(); err != nil {
+		return err
 	}
 	return out.send(l, t, b)
 }

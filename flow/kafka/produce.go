@@ -27,6 +27,14 @@ const (
 	// split into one frame per partition (empty ones included, so that each
 	// partition's worker can tell when it has all of a batch).
 	keyed
+	// bucketed: a flow.BucketPartitioner. Every batch becomes one frame per
+	// partition of the stage's topic, holding a probe (stub record and its
+	// buckets) for each bucket the partition owns, and one frame with the
+	// records themselves to the stage's join topic.
+	bucketed
+	// answers: from a bucketed stage's owners to its joiner; each frame
+	// holds the answers for one partition's probes of a batch.
+	answers
 )
 
 // route is where a step sends its output.
@@ -36,6 +44,9 @@ type route struct {
 	mode       routeMode
 	partitions int
 	key        func(*flow.Record) uint64
+	// bucketed: the buckets of a record, and the topic of the joiner.
+	buckets   func(*flow.Record, []flow.BucketKey) []flow.BucketKey
+	joinTopic string
 }
 
 // identity names a frame within its stream.
@@ -130,9 +141,24 @@ func (p *producer) close() error {
 // are acknowledged. pos gives each record's position as it came in (records
 // a stage created get their index in b).
 func (p *producer) sendBatch(ctx context.Context, r route, id identity, b *flow.Batch, pos func(*flow.Record, int) uint64, onAck func()) error {
+	return p.sendFrames(ctx, r, id, b, pos, nil, onAck)
+}
+
+// sendFrames is sendBatch; answersOf gives the answers of each record for
+// an answers route (a bucketed stage's owner).
+func (p *producer) sendFrames(ctx context.Context, r route, id identity, b *flow.Batch, pos func(*flow.Record, int) uint64, answersOf func(*flow.Record) []flow.BucketAnswer, onAck func()) error {
 	var frames []*frame
 	var parts []int
+	topics := []string{}
 	switch r.mode {
+	case bucketed:
+		return p.sendBucketed(ctx, r, id, b, pos, onAck)
+	case answers:
+		f := &frame{kind: kindData, batch: id.batch, part: id.part, of: id.of, gather: id.of, flags: frameStub | frameAnswers}
+		for i, rec := range b.Records {
+			f.records = append(f.records, posRecord{pos: pos(rec, i), r: rec, answers: answersOf(rec)})
+		}
+		frames, parts = []*frame{f}, []int{0}
 	case spread:
 		f := &frame{kind: kindData, batch: id.batch, part: id.part, of: id.of}
 		frames, parts = []*frame{f}, []int{int((id.batch*31 + id.part) % uint64(r.partitions))}
@@ -163,6 +189,15 @@ func (p *producer) sendBatch(ctx context.Context, r route, id identity, b *flow.
 			frames[0].rejects = append(frames[0].rejects, posRejection{pos: pos(rej.Record, i), rej: rej})
 		}
 	}
+	for range frames {
+		topics = append(topics, r.topic)
+	}
+	return p.sendAll(ctx, id, frames, topics, parts, onAck)
+}
+
+// sendAll produces frames (frame i to topics[i], partition parts[i]) and
+// calls onAck once all are acknowledged.
+func (p *producer) sendAll(ctx context.Context, id identity, frames []*frame, topics []string, parts []int, onAck func()) error {
 	var left atomic.Int64
 	left.Store(int64(len(frames)))
 	ack := func() {
@@ -175,11 +210,66 @@ func (p *producer) sendBatch(ctx context.Context, r route, id identity, b *flow.
 		if err != nil {
 			return fmt.Errorf("encoding batch %d: %w", id.batch, err)
 		}
-		if err := p.send(ctx, r.topic, parts[i], value, ack); err != nil {
+		if err := p.send(ctx, topics[i], parts[i], value, ack); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sendBucketed sends a batch to a bucketed stage: a probe frame to every
+// partition of its topic (each owner gets the buckets it holds, and must
+// hear of every batch, so empty frames are sent too) and the records to
+// its join topic, where the owners' answers join them. The join frame and
+// the owners' answer frames share the batch's part numbers: the sender's
+// parts first, then one per owner partition.
+func (p *producer) sendBucketed(ctx context.Context, r route, id identity, b *flow.Batch, pos func(*flow.Record, int) uint64, onAck func()) error {
+	n := uint64(r.partitions)
+	frames := make([]*frame, 0, r.partitions+1)
+	topics := make([]string, 0, r.partitions+1)
+	parts := make([]int, 0, r.partitions+1)
+	for j := 0; j < r.partitions; j++ {
+		frames = append(frames, &frame{kind: kindData, batch: id.batch, part: id.part*n + uint64(j), of: id.of * n, gather: id.of, flags: frameStub | frameBuckets})
+		topics, parts = append(topics, r.topic), append(parts, j)
+	}
+	join := &frame{kind: kindData, batch: id.batch, part: id.part, of: id.of + n, gather: id.of + n, flags: frameNAnswers}
+	frames, topics, parts = append(frames, join), append(topics, r.joinTopic), append(parts, 0)
+
+	buckets := p.bucketKeys(r, b.Records)
+	for i, rec := range b.Records {
+		at := pos(rec, i)
+		keys := buckets[i]
+		join.records = append(join.records, posRecord{pos: at, r: rec, nAnswers: len(keys)})
+		// Group the record's buckets by owner: one probe per owner.
+		for len(keys) > 0 {
+			owner := bucketOwner(keys[0], r.partitions)
+			var mine []flow.BucketKey
+			rest := keys[:0:0]
+			for _, k := range keys {
+				if bucketOwner(k, r.partitions) == owner {
+					mine = append(mine, k)
+				} else {
+					rest = append(rest, k)
+				}
+			}
+			f := frames[owner]
+			f.records = append(f.records, posRecord{pos: at, r: rec, buckets: mine})
+			keys = rest
+		}
+	}
+	if p.carryRej {
+		for i, rej := range b.Rejected {
+			join.rejects = append(join.rejects, posRejection{pos: pos(rej.Record, i), rej: rej})
+		}
+	}
+	return p.sendAll(ctx, id, frames, topics, parts, onAck)
+}
+
+// bucketOwner is the partition that owns a bucket. The band is mixed in so
+// that equal hashes of different bands (different buckets) spread too.
+func bucketOwner(k flow.BucketKey, partitions int) int {
+	h := (k.Key ^ uint64(k.Band)*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	return int((h >> 32) % uint64(partitions))
 }
 
 // writeEnd writes the end-of-stream marker to every partition of topic,
@@ -205,6 +295,13 @@ func frameSizeHint(f *frame) int {
 		n += 32 + len(r.ID) + len(r.Text) + len(r.URL) + len(r.Timestamp) + len(r.Source) + 3*len(r.Tokens) + 64*(len(r.Meta)+len(r.Fields))
 	}
 	for _, pr := range f.records {
+		if f.flags&frameStub != 0 {
+			n += 16 + 10*len(pr.buckets)
+			for _, a := range pr.answers {
+				n += 12 + 4*len(a.Earlier)
+			}
+			continue
+		}
 		add(pr.r)
 	}
 	for _, pj := range f.rejects {
@@ -213,32 +310,47 @@ func frameSizeHint(f *frame) int {
 	return n
 }
 
+// bucketKeys computes every record's buckets, on all the worker's
+// goroutines for a large batch (a MinHash signature is the costly part of
+// the stage).
+func (p *producer) bucketKeys(r route, recs []*flow.Record) [][]flow.BucketKey {
+	keys := make([][]flow.BucketKey, len(recs))
+	parallel(p.workers, len(recs), func(i int) { keys[i] = r.buckets(recs[i], nil) })
+	return keys
+}
+
+// parallel calls f(0..n-1) on up to workers goroutines, in chunks of at
+// least 32 calls.
+func parallel(workers, n int, f func(i int)) {
+	const perGoroutine = 32
+	workers = min(workers, (n+perGoroutine-1)/perGoroutine)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := start; i < end; i++ {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // partitionKeys computes the next stage's key of every record. A key can
 // cost as much as the stage itself (exact_dedup normalizes the text to hash
 // it), and batches are sent from one goroutine, so large batches are keyed
 // on all the worker's goroutines.
 func (p *producer) partitionKeys(r route, recs []*flow.Record) []uint64 {
 	keys := make([]uint64, len(recs))
-	const perGoroutine = 32
-	workers := min(p.workers, (len(recs)+perGoroutine-1)/perGoroutine)
-	if workers <= 1 {
-		for i, rec := range recs {
-			keys[i] = r.key(rec)
-		}
-		return keys
-	}
-	var wg sync.WaitGroup
-	chunk := (len(recs) + workers - 1) / workers
-	for start := 0; start < len(recs); start += chunk {
-		end := min(start+chunk, len(recs))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := start; i < end; i++ {
-				keys[i] = r.key(recs[i])
-			}
-		}()
-	}
-	wg.Wait()
+	parallel(p.workers, len(recs), func(i int) { keys[i] = r.key(recs[i]) })
 	return keys
 }

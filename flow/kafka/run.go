@@ -86,15 +86,19 @@ func (r *Run) stageIndex(name string) int {
 	return -1
 }
 
-// modeOf says how records must be routed to a stage.
-func modeOf(st flow.Stage) (routeMode, func(*flow.Record) uint64) {
-	if p, ok := st.(flow.Partitioner); ok {
-		return keyed, p.PartitionKey
+// routeOf says how records must be routed to the stage called name.
+func (r *Run) routeOf(name string, st flow.Stage) route {
+	t := r.Transport
+	rt := route{step: name, topic: t.Topic(name), mode: spread, partitions: t.Partitions}
+	switch s := st.(type) {
+	case flow.BucketPartitioner:
+		rt.mode, rt.buckets, rt.joinTopic = bucketed, s.BucketKeys, t.Topic(joinStep(name))
+	case flow.Partitioner:
+		rt.mode, rt.key = keyed, s.PartitionKey
+	case flow.Sequential:
+		rt.mode = single
 	}
-	if _, ok := st.(flow.Sequential); ok {
-		return single, nil
-	}
-	return spread, nil
+	return rt
 }
 
 // routeTo is the route into step i (len(Stages): the sinks).
@@ -107,13 +111,19 @@ func (r *Run) routeTo(i int) (route, error) {
 	if err != nil {
 		return route{}, fmt.Errorf("building stage %s to route to it: %w", r.Stages[i].Name, err)
 	}
-	mode, key := modeOf(st.Stage)
-	return route{step: r.Stages[i].Name, topic: t.Topic(r.Stages[i].Name), mode: mode, partitions: t.Partitions, key: key}, nil
+	return r.routeOf(r.Stages[i].Name, st.Stage), nil
 }
 
-// start creates the topics and follows the control topic until ctx ends.
-func (r *Run) start(ctx context.Context) (*control, error) {
-	if err := r.Transport.CreateTopics(ctx, r.Steps()); err != nil {
+// start creates the topics (the run's steps, plus the join steps of
+// bucketed stages this worker uses, which only their workers and senders
+// know about) and follows the control topic until ctx ends.
+func (r *Run) start(ctx context.Context, joinSteps ...string) (*control, error) {
+	for _, j := range joinSteps {
+		if r.stageIndex(j) >= 0 {
+			return nil, fmt.Errorf("a stage is called %q, the name of the join step of a bucketed stage; rename it", j)
+		}
+	}
+	if err := r.Transport.CreateTopics(ctx, append(r.Steps(), joinSteps...)); err != nil {
 		return nil, err
 	}
 	ctl := newControl(r.Transport, r.worker())
@@ -134,15 +144,15 @@ func RunSources(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, er
 	ws := newWorkerStats(SourcesStep, run.worker())
 	cctx, stopControl := context.WithCancel(context.Background())
 	defer stopControl()
-	ctl, err := run.start(cctx)
-	if err != nil {
-		return ws, err
-	}
-	defer ctl.close()
 	out, err := run.routeTo(0)
 	if err != nil {
 		return ws, err
 	}
+	ctl, err := run.start(cctx, joinSteps(out)...)
+	if err != nil {
+		return ws, err
+	}
+	defer ctl.close()
 	if ok, batches := ctl.state.complete(SourcesStep, 1); ok {
 		run.logger().Info("sources already ended in this run; repeating the end marker", "batches", batches)
 		return ws, writeEnd(context.Background(), run.Transport, out.topic, batches)

@@ -33,31 +33,88 @@ func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) 
 	if err != nil {
 		return ws, err
 	}
-	mode, key := modeOf(tmpl.Stage)
-	self := route{step: name, topic: run.Transport.Topic(name), mode: mode, partitions: run.Transport.Partitions, key: key}
+	self := run.routeOf(run.Stages[idx].Name, tmpl.Stage)
 	_, emitter := tmpl.Stage.(flow.Emitter)
+	if self.mode == bucketed && emitter {
+		return ws, fmt.Errorf("stage %s: a bucketed stage cannot emit new records", name)
+	}
 	out, err := run.routeTo(idx + 1)
 	if err != nil {
 		return ws, err
 	}
 	cctx, stopControl := context.WithCancel(context.Background())
 	defer stopControl()
-	ctl, err := run.start(cctx)
+	ctl, err := run.start(cctx, joinSteps(self, out)...)
 	if err != nil {
 		return ws, err
 	}
 	defer ctl.close()
 
-	w := &stageWorker{template: &tmpl,
-		run: run, name: name, step: run.Stages[idx], self: self, out: out, ctl: ctl, ws: ws,
-		emitter: emitter, logger: run.logger().With("stage", name, "worker", run.worker()),
-		trackers: map[int]*offsetTracker{}, lanes: map[int]*lane{}, eos: map[int]int64{}, eosBatches: map[int]uint64{}, ending: map[int]bool{},
+	newWorker := func(step string, self, out route, role stageRole, tmpl *flow.NamedStage, ws *WorkerStats) *stageWorker {
+		return &stageWorker{template: tmpl, role: role,
+			run: run, name: step, step: run.Stages[idx], self: self, out: out, ctl: ctl, ws: ws,
+			emitter: emitter, logger: run.logger().With("stage", step, "worker", run.worker()),
+			trackers: map[int]*offsetTracker{}, lanes: map[int]*lane{}, eos: map[int]int64{}, eosBatches: map[int]uint64{}, ending: map[int]bool{},
+		}
 	}
-	err = w.consumeStep(ctx)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		ctl.fail(name, err)
+	if self.mode != bucketed {
+		err = newWorker(name, self, out, roleStage, &tmpl, ws).consumeStep(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			ctl.fail(name, err)
+		}
+		return ws, err
 	}
-	return ws, err
+	// A bucketed stage: this worker is one of the owners of the buckets, and
+	// one of the candidates for the joiner (one joiner works at a time, the
+	// others stand by); see flow.BucketPartitioner.
+	join := joinStep(name)
+	joinIn := route{step: join, topic: self.joinTopic, mode: single, partitions: self.partitions}
+	toJoin := route{step: join, topic: self.joinTopic, mode: answers, partitions: self.partitions}
+	ws.Join = newWorkerStats(join, run.worker())
+	var wg sync.WaitGroup
+	var ownerErr, joinErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		ownerErr = newWorker(name, self, toJoin, roleOwner, &tmpl, ws).consumeStep(ctx)
+		if ownerErr != nil && !errors.Is(ownerErr, context.Canceled) {
+			ctl.fail(name, ownerErr)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		joinErr = newWorker(join, joinIn, out, roleJoiner, nil, ws.Join).consumeStep(ctx)
+		if joinErr != nil && !errors.Is(joinErr, context.Canceled) {
+			ctl.fail(join, joinErr)
+		}
+	}()
+	wg.Wait()
+	return ws, errors.Join(ownerErr, joinErr)
+}
+
+// stageRole is what a stage worker does for its stage.
+type stageRole int
+
+const (
+	roleStage  stageRole = iota // runs the stage
+	roleOwner                   // a bucketed stage's owner: answers probes
+	roleJoiner                  // a bucketed stage's joiner: decides
+)
+
+// joinSuffix names a bucketed stage's join step (and topic, and group).
+const joinSuffix = ".join"
+
+func joinStep(stage string) string { return stage + joinSuffix }
+
+// joinSteps lists the join steps the routes use, for creating their topics.
+func joinSteps(routes ...route) []string {
+	var steps []string
+	for _, r := range routes {
+		if r.mode == bucketed {
+			steps = append(steps, joinStep(r.step))
+		}
+	}
+	return steps
 }
 
 type stageWorker struct {
@@ -69,6 +126,7 @@ type stageWorker struct {
 	ctl       *control
 	ws        *WorkerStats
 	emitter   bool
+	role      stageRole
 	logger    *slog.Logger
 	reader    *kgo.Reader
 	committer *committer
@@ -223,6 +281,12 @@ func (w *stageWorker) consume(ctx context.Context) error {
 			err = w.dispatchOrdered(ctx, f, key)
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				// The step completed (or failed elsewhere) while this frame
+				// was being dispatched, e.g. during a take-over's replay;
+				// consumeStep reports the cause.
+				return nil
+			}
 			return err
 		}
 	}
@@ -330,6 +394,10 @@ func (w *stageWorker) send(l *lane, t *ticket, b *flow.Batch) error {
 	case t == nil: // the records an Emitter flushed at the end
 		id = identity{batch: l.flushBatch, part: l.index, of: l.count}
 		l.flushSent = true
+	case w.role == roleOwner:
+		// The joiner gathers the sender's parts of the batch (numbered
+		// from 0) and one part per owner after them.
+		id = identity{batch: t.batch.Seq, part: t.want + l.index, of: t.want + l.count}
 	case l.ordered:
 		id = identity{batch: t.batch.Seq, part: l.index, of: l.count}
 	default:
@@ -351,7 +419,7 @@ func (w *stageWorker) send(l *lane, t *ticket, b *flow.Batch) error {
 			l.inFlight.Done()
 		}
 	}
-	return w.prod.sendBatch(l.ctx, w.out, id, b, pos, onAck)
+	return w.prod.sendFrames(l.ctx, w.out, id, b, pos, l.takeAnswers, onAck)
 }
 
 // startLane runs RunStages for a lane until its input closes.
@@ -359,6 +427,16 @@ func (w *stageWorker) startLane(l *lane, st flow.NamedStage) {
 	if kp, ok := st.Stage.(flow.KeyedProcessor); ok && l.ordered {
 		if _, emits := st.Stage.(flow.Emitter); !emits {
 			st.Stage = &keyedStage{Stage: st.Stage, kp: kp, l: l}
+		}
+	}
+	if bp, ok := st.Stage.(flow.BucketPartitioner); ok {
+		switch w.role {
+		case roleOwner:
+			// Its counts are probes, not documents: keep them apart.
+			st.Name += ".buckets"
+			st.Stage = &bucketOwnerStage{index: bp.NewBucketIndex(), l: l}
+		case roleJoiner:
+			st.Stage = &bucketJoinStage{Stage: st.Stage, bp: bp, l: l}
 		}
 	}
 	plan := flow.Plan{Pipeline: w.run.Transport.TopicPrefix, Stages: []flow.NamedStage{st}, Workers: w.run.Workers, Logger: w.logger}
@@ -412,7 +490,7 @@ func (w *stageWorker) abandonOpenLanes() {
 // laneIndex says whether partition p has an ordered lane, and its output
 // identity.
 func (w *stageWorker) laneIndex(p int) (index, count uint64, ok bool) {
-	if w.self.mode == keyed {
+	if w.self.mode == keyed || w.self.mode == bucketed {
 		return uint64(p), uint64(w.run.Transport.Partitions), true
 	}
 	if p == 0 {
@@ -497,8 +575,11 @@ func (w *stageWorker) release(ctx context.Context, l *lane, suppress bool) error
 		if !ok {
 			return nil
 		}
+		if g.err != nil {
+			return fmt.Errorf("kafka: stage %s partition %d: %w", w.name, l.partition, g.err)
+		}
 		t := ticketOfGathered(g, suppress)
-		l.putKeys(t.partKeys)
+		l.putSide(t)
 		select {
 		case l.in <- t:
 		case <-ctx.Done():

@@ -39,6 +39,9 @@ type WorkerStats struct {
 	ElapsedS float64        `json:"elapsed_s"`
 	Run      *flow.RunStats `json:"run,omitempty"`
 	Done     bool           `json:"done"`
+	// Join is the joiner role of a bucketed stage's worker (see
+	// flow.BucketPartitioner); the fields above are then its owner role.
+	Join *WorkerStats `json:"join,omitempty"`
 
 	start                                   time.Time
 	framesIn, dupFrames, replayed, rebuilds atomic.Int64

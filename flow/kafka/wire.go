@@ -31,8 +31,17 @@ import (
 //	  gather:uvarint  how many parts the receiving partition gets (ordered
 //	                  consumers wait for this many before using the batch)
 //	  flags:uvarint   bit 0: every kept record carries its partition key
-//	  n:uvarint, n × (pos:uvarint [key:8 bytes little-endian] record)  kept records
+//	                  bit 1: records are stubs, seq:uvarint only (probes and
+//	                         answers of a bucketed stage, below)
+//	                  bit 2: every record carries its buckets
+//	                  bit 3: every record carries its buckets' answers
+//	                  bit 4: every record carries how many answers it has
+//	  n:uvarint, n × (pos:uvarint [key:8 bytes little-endian] [buckets]
+//	                  [answers] [nanswers:uvarint] record)  kept records
 //	  m:uvarint, m × (stage:string reason:string pos:uvarint record)  rejected
+//	buckets  = n:uvarint, n × (band:uvarint key:8 bytes little-endian)
+//	answers  = n:uvarint, n × (band:uvarint key:8 bytes full:byte
+//	           k:uvarint, k × seq:uvarint)
 //	kind 2, end of stream:
 //	  batches:uvarint how many batches the stream has
 //
@@ -59,6 +68,11 @@ import (
 //
 // pos is a record's index in its batch before the batch was split by key, so
 // the consumer that gathers the parts restores the order the records had.
+//
+// A bucketed stage (flow.BucketPartitioner, MinHash LSH) gets three kinds of
+// frames: the sender sends its owners stub records with their buckets
+// (flags 1+2) and the stage's joiner the full records with their answer
+// count (flag 4); the owners send the joiner stubs with answers (flags 1+3).
 // A decoder rejects a frame whose magic or version it does not know, and
 // every count is checked against the bytes left, so a corrupt frame is an
 // error, never a panic or a huge allocation.
@@ -80,6 +94,8 @@ type frame struct {
 	records []posRecord
 	rejects []posRejection
 	keyed   bool // records carry their partition key
+	// flags beyond keyed, for bucketed stages (frameStub ...).
+	flags uint64
 	// batches is the stream's batch count, in an end-of-stream frame.
 	batches uint64
 }
@@ -90,10 +106,23 @@ type posRecord struct {
 	// key is the partition key the sender computed (frame flag keyed), so a
 	// keyed stage need not compute it again.
 	key uint64
+	// buckets are the record's buckets that the receiving owner holds, and
+	// answers what owners answered for them (bucketed stages).
+	buckets []flow.BucketKey
+	answers []flow.BucketAnswer
+	// nAnswers is how many answers the joiner must gather for the record.
+	nAnswers int
 }
 
-// frameKeyed is the flag bit saying kept records carry their partition key.
-const frameKeyed = 1
+// Frame flag bits.
+const (
+	frameKeyed    = 1 << 0 // kept records carry their partition key
+	frameStub     = 1 << 1 // records are stubs: seq only
+	frameBuckets  = 1 << 2 // records carry buckets
+	frameAnswers  = 1 << 3 // records carry answers
+	frameNAnswers = 1 << 4 // records carry their answer count
+	frameFlags    = frameKeyed | frameStub | frameBuckets | frameAnswers | frameNAnswers
+)
 
 type posRejection struct {
 	pos uint64
@@ -114,7 +143,7 @@ func appendFrame(dst []byte, f *frame) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, f.part)
 	dst = binary.AppendUvarint(dst, f.of)
 	dst = binary.AppendUvarint(dst, f.gather)
-	var flags uint64
+	flags := f.flags &^ frameKeyed
 	if f.keyed {
 		flags |= frameKeyed
 	}
@@ -125,6 +154,34 @@ func appendFrame(dst []byte, f *frame) ([]byte, error) {
 		dst = binary.AppendUvarint(dst, pr.pos)
 		if f.keyed {
 			dst = binary.LittleEndian.AppendUint64(dst, pr.key)
+		}
+		if flags&frameBuckets != 0 {
+			dst = binary.AppendUvarint(dst, uint64(len(pr.buckets)))
+			for _, k := range pr.buckets {
+				dst = appendBucketKey(dst, k)
+			}
+		}
+		if flags&frameAnswers != 0 {
+			dst = binary.AppendUvarint(dst, uint64(len(pr.answers)))
+			for _, a := range pr.answers {
+				dst = appendBucketKey(dst, a.BucketKey)
+				full := byte(0)
+				if a.Full {
+					full = 1
+				}
+				dst = append(dst, full)
+				dst = binary.AppendUvarint(dst, uint64(len(a.Earlier)))
+				for _, seq := range a.Earlier {
+					dst = binary.AppendUvarint(dst, seq)
+				}
+			}
+		}
+		if flags&frameNAnswers != 0 {
+			dst = binary.AppendUvarint(dst, uint64(pr.nAnswers))
+		}
+		if flags&frameStub != 0 {
+			dst = binary.AppendUvarint(dst, pr.r.Seq())
+			continue
 		}
 		if dst, err = appendRecord(dst, pr.r); err != nil {
 			return nil, fmt.Errorf("record %s: %w", pr.r.ID, err)
@@ -140,6 +197,11 @@ func appendFrame(dst []byte, f *frame) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+func appendBucketKey(dst []byte, k flow.BucketKey) []byte {
+	dst = binary.AppendUvarint(dst, uint64(k.Band))
+	return binary.LittleEndian.AppendUint64(dst, k.Key)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -491,11 +553,16 @@ func decodeFrame(b []byte) (*frame, error) {
 			d.fail("part %d of %d, gather %d", f.part, f.of, f.gather)
 		}
 		flags := d.uvarint()
-		if d.err == nil && flags&^frameKeyed != 0 {
+		if d.err == nil && flags&^frameFlags != 0 {
 			d.fail("unknown frame flags %#x", flags)
 		}
 		f.keyed = flags&frameKeyed != 0
-		n := d.count(8)
+		f.flags = flags &^ frameKeyed
+		minRecord := 8
+		if flags&frameStub != 0 {
+			minRecord = 2
+		}
+		n := d.count(minRecord)
 		if n > 0 {
 			f.records = make([]posRecord, n)
 		}
@@ -506,7 +573,31 @@ func decodeFrame(b []byte) (*frame, error) {
 					pr.key = binary.LittleEndian.Uint64(b)
 				}
 			}
-			pr.r = d.record()
+			if flags&frameBuckets != 0 {
+				if k := d.count(9); k > 0 {
+					pr.buckets = make([]flow.BucketKey, k)
+					for j := range pr.buckets {
+						pr.buckets[j] = d.bucketKey()
+					}
+				}
+			}
+			if flags&frameAnswers != 0 {
+				if k := d.count(11); k > 0 {
+					pr.answers = make([]flow.BucketAnswer, k)
+					for j := range pr.answers {
+						pr.answers[j] = d.bucketAnswer()
+					}
+				}
+			}
+			if flags&frameNAnswers != 0 {
+				pr.nAnswers = d.count(0)
+			}
+			if flags&frameStub != 0 {
+				pr.r = &flow.Record{}
+				pr.r.SetSeq(d.uvarint())
+			} else {
+				pr.r = d.record()
+			}
 			f.records[i] = pr
 		}
 		m := d.count(10)
@@ -528,6 +619,36 @@ func decodeFrame(b []byte) (*frame, error) {
 		return nil, d.err
 	}
 	return f, nil
+}
+
+func (d *decoder) bucketKey() flow.BucketKey {
+	band := d.uvarint()
+	if d.err == nil && band > math.MaxInt32 {
+		d.fail("band %d", band)
+	}
+	k := flow.BucketKey{Band: int(band)}
+	if b := d.fixed(8); b != nil {
+		k.Key = binary.LittleEndian.Uint64(b)
+	}
+	return k
+}
+
+func (d *decoder) bucketAnswer() flow.BucketAnswer {
+	a := flow.BucketAnswer{BucketKey: d.bucketKey()}
+	switch full := d.byte(); full {
+	case 0:
+	case 1:
+		a.Full = true
+	default:
+		d.fail("answer full flag %d", full)
+	}
+	if k := d.count(1); k > 0 {
+		a.Earlier = make([]uint64, k)
+		for i := range a.Earlier {
+			a.Earlier[i] = d.uvarint()
+		}
+	}
+	return a
 }
 
 func (d *decoder) record() *flow.Record {

@@ -33,6 +33,28 @@ func sampleRecord(seq uint64) *flow.Record {
 	return r
 }
 
+// bucketedFrames are the three frames of a bucketed stage: probes to an
+// owner, records to the joiner, answers from an owner.
+func bucketedFrames() []*frame {
+	stub := func(seq uint64) *flow.Record {
+		r := &flow.Record{}
+		r.SetSeq(seq)
+		return r
+	}
+	return []*frame{
+		{kind: kindData, batch: 3, part: 5, of: 6, gather: 2, flags: frameStub | frameBuckets, records: []posRecord{
+			{pos: 0, r: stub(40), buckets: []flow.BucketKey{{Band: 0, Key: 1<<64 - 1}, {Band: 13, Key: 7}}},
+			{pos: 2, r: stub(42)}}},
+		{kind: kindData, batch: 3, part: 1, of: 5, gather: 5, flags: frameNAnswers, records: []posRecord{
+			{pos: 0, r: sampleRecord(40), nAnswers: 14}, {pos: 2, r: &flow.Record{ID: "no tokens"}}},
+			rejects: []posRejection{{pos: 1, rej: flow.Rejection{Stage: "c4", Reason: "too_short", Record: sampleRecord(41)}}}},
+		{kind: kindData, batch: 3, part: 4, of: 5, gather: 5, flags: frameStub | frameAnswers, records: []posRecord{
+			{pos: 0, r: stub(40), answers: []flow.BucketAnswer{
+				{BucketKey: flow.BucketKey{Band: 2, Key: 99}, Earlier: []uint64{1, 1 << 50}, Full: true},
+				{BucketKey: flow.BucketKey{Band: 5, Key: 0}}}}}},
+	}
+}
+
 func TestFrameRoundTrip(t *testing.T) {
 	frames := []*frame{
 		{kind: kindEnd, batches: 12345},
@@ -41,6 +63,7 @@ func TestFrameRoundTrip(t *testing.T) {
 			records: []posRecord{{pos: 0, r: sampleRecord(99)}, {pos: 5, r: &flow.Record{ID: "empty"}}},
 			rejects: []posRejection{{pos: 2, rej: flow.Rejection{Stage: "c4", Reason: "too_short", Record: sampleRecord(3)}}}},
 	}
+	frames = append(frames, bucketedFrames()...)
 	for i, f := range frames {
 		b, err := appendFrame(nil, f)
 		if err != nil {
@@ -144,6 +167,13 @@ func FuzzDecodeFrame(f *testing.F) {
 		{kind: kindData, batch: 2, part: 1, of: 3, gather: 1, records: []posRecord{{pos: 1, r: sampleRecord(5)}},
 			rejects: []posRejection{{pos: 0, rej: flow.Rejection{Stage: "s", Reason: "r", Record: &flow.Record{ID: "x"}}}}},
 	} {
+		b, err := appendFrame(nil, fr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, fr := range bucketedFrames() {
 		b, err := appendFrame(nil, fr)
 		if err != nil {
 			f.Fatal(err)
