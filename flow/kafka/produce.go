@@ -120,6 +120,14 @@ func (p *producer) send(ctx context.Context, topic string, partition int, value 
 		onAck()
 	}
 	if err := p.w.WriteMessages(ctx, kgo.Message{Topic: topic, Value: value, WriterData: om}); err != nil {
+		if ctx.Err() != nil {
+			// The sender gave up (its lane was abandoned, or the worker is
+			// stopping): not a failure of the brokers. Its input is not
+			// acknowledged, so whoever owns it now redoes it.
+			p.inFlight.Done()
+			<-p.slots
+			return ctx.Err()
+		}
 		om.done(err)
 		return err
 	}
