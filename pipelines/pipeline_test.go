@@ -116,7 +116,7 @@ func TestParseProblems(t *testing.T) {
 		want string // substring of the message, after "FILE:"
 	}{
 		{"unknown top-level key", func(s string) string { return s + "outptu: x\n" },
-			`21:1: unknown top-level key "outptu"; valid: name, description, output, workers, sources, stages, sinks, rejects or transport`},
+			`21:1: unknown top-level key "outptu"; valid: name, description, output, workers, sources, stages, sinks, rejects, transport or train`},
 		{"unknown stage", func(s string) string {
 			return strings.Replace(s, "use: test_stage\n    mode", "use: test_stag\n    mode", 1)
 		},
