@@ -1,7 +1,6 @@
 package dedup
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -121,6 +120,10 @@ type Decontaminator struct {
 	maxScore []float64
 	matches  [][]matchRecord // per item
 	counts   []int           // per item: all matches, also those not kept
+
+	// parts, over Kafka, holds each record's findings until the transport
+	// takes them to the worker that writes the report (partition_report.go).
+	parts *reportParts
 }
 
 // matchRecord is one (item, training record) match as the report shows it.
@@ -180,30 +183,48 @@ func (d *Decontaminator) Index() *LeakIndex { return d.index }
 
 // Process checks one record and applies the action.
 func (d *Decontaminator) Process(r *flow.Record) string {
-	d.records.Add(1)
-	d.bytes.Add(int64(len(r.Text)))
-	var near [][2]float64
+	reject, c := d.check(r)
+	if d.parts != nil {
+		d.parts.keep(r, c) // over Kafka: the report is merged elsewhere (partition_report.go)
+	} else {
+		d.add(c)
+	}
+	return reject
+}
+
+// leakContribution is what one record adds to the report.
+type leakContribution struct {
+	bytes                      int64
+	near                       []itemScore // items the record came near, best score per window
+	hits                       []itemMatch
+	contaminated, cut, dropped bool
+}
+
+type itemScore struct {
+	item  int
+	score float64
+}
+
+type itemMatch struct {
+	item  int
+	match matchRecord
+}
+
+// check matches one record against the index and applies the action to
+// it; what it found is returned for the report.
+func (d *Decontaminator) check(r *flow.Record) (string, *leakContribution) {
+	c := &leakContribution{bytes: int64(len(r.Text))}
 	hits, toks := d.index.Match(r.Text, func(item int, score float64) {
-		near = append(near, [2]float64{float64(item), score})
+		c.near = append(c.near, itemScore{item, score})
 	})
-	if len(near) > 0 {
-		d.mu.Lock()
-		for _, n := range near {
-			if g := int(n[0]); n[1] > d.maxScore[g] {
-				d.maxScore[g] = n[1]
-			}
-		}
-		d.mu.Unlock()
-	}
 	if len(hits) == 0 {
-		return ""
+		return "", c
 	}
-	d.contaminated.Add(1)
+	c.contaminated = true
 	d.env.Counters.Add("contaminated_records", 1)
 	var leakOf []string
 	var docSpans []Span
 	var tk leakTokenizer
-	recs := make([]matchRecord, 0, len(hits))
 	for _, h := range hits {
 		it := d.index.items[h.Item]
 		set := d.index.Sets[it.set]
@@ -218,34 +239,54 @@ func (d *Decontaminator) Process(r *flow.Record) string {
 		itemSpans, spans := overlapSpans(tk.tokenize(item.Text), region, n)
 		docSpans = append(docSpans, spans...)
 		ex, exSpans, pos := excerpt(r.Text, spans, 300, 8000)
-		recs = append(recs, matchRecord{
+		c.hits = append(c.hits, itemMatch{h.Item, matchRecord{
 			seq: r.Seq(), TrainID: r.ID, TrainURL: r.URL, Source: r.Source,
 			Method: h.Method, Score: round4(h.Score), Excerpt: ex, Spans: exSpans, ItemSpans: itemSpans, ExcerptPos: pos,
-		})
+		}})
 	}
-	d.mu.Lock()
-	for i, h := range hits {
-		d.counts[h.Item]++
-		d.matches[h.Item] = keepEarliest(append(d.matches[h.Item], recs[i]), d.cfg.MaxExamples)
-	}
-	d.mu.Unlock()
 	sort.Strings(leakOf)
 	r.SetMeta("leak_of", leakOf)
 	switch d.cfg.Action {
 	case "flag":
-		return ""
+		return "", c
 	case "cut":
 		pieces, tooDirty := cutSpans(r.Text, mergeSpans(docSpans), d.cfg.CutWindow, d.cfg.CutMaxPieces, d.cfg.CutMinPiece)
 		if tooDirty || len(pieces) == 0 {
-			d.dropped.Add(1)
-			return "test_set_leak_too_dirty"
+			c.dropped = true
+			return "test_set_leak_too_dirty", c
 		}
-		d.cut.Add(1)
+		c.cut = true
 		r.Text = strings.Join(pieces, "\n")
-		return ""
+		return "", c
 	}
-	d.dropped.Add(1)
-	return "test_set_leak"
+	c.dropped = true
+	return "test_set_leak", c
+}
+
+// add puts one record's findings into the report.
+func (d *Decontaminator) add(c *leakContribution) {
+	d.records.Add(1)
+	d.bytes.Add(c.bytes)
+	for _, v := range []struct {
+		flag bool
+		n    *atomic.Int64
+	}{{c.contaminated, &d.contaminated}, {c.cut, &d.cut}, {c.dropped, &d.dropped}} {
+		if v.flag {
+			v.n.Add(1)
+		}
+	}
+	if len(c.near) == 0 && len(c.hits) == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, n := range c.near {
+		d.maxScore[n.item] = max(d.maxScore[n.item], n.score)
+	}
+	for _, h := range c.hits {
+		d.counts[h.item]++
+		d.matches[h.item] = keepEarliest(append(d.matches[h.item], h.match), d.cfg.MaxExamples)
+	}
 }
 
 // keepEarliest keeps the max matches with the smallest input position.
@@ -258,9 +299,3 @@ func keepEarliest(m []matchRecord, max int) []matchRecord {
 }
 
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
-
-// Finish writes the audit report.
-func (d *Decontaminator) Finish(ctx context.Context) error {
-	rep := d.Report()
-	return WriteReport(d.reportDir, rep)
-}

@@ -81,3 +81,23 @@ type BucketIndex interface {
 	// order. An error means the bucket cannot exist (a corrupt probe).
 	Probe(key BucketKey, seq uint64) (BucketAnswer, error)
 }
+
+// PartialReporter is a Finisher whose Finish writes a report built from
+// every record the stage saw (decontaminate's audit report). When the stage
+// runs on several workers each sees part of the records; the transport
+// then carries each batch's contribution, named like the batch, to one
+// worker, which adds every batch's once to a fresh instance and finishes
+// it, so the report is the one a single process writes.
+type PartialReporter interface {
+	Finisher
+	// KeepReportParts makes the instance keep each record's contribution
+	// apart until ReportPart takes it, and its Finish write no report.
+	// Called before the first record.
+	KeepReportParts()
+	// ReportPart encodes what recs contributed (records the instance did
+	// not process are skipped) and forgets it. Safe for concurrent use.
+	ReportPart(recs []*Record) ([]byte, error)
+	// AddReportPart adds a part made by ReportPart of an instance with the
+	// same configuration to this instance's report.
+	AddReportPart(part []byte) error
+}
