@@ -44,7 +44,7 @@ const (
 func TinyContrastiveConfig(vocab int) ContrastiveConfig {
 	text := TinyConfig(vocab)
 	text.HiddenSize, text.NumHeads, text.IntermediateSize = 64, 2, 256
-	return ContrastiveConfig{Text: text, Vision: TinyVisionConfig(), ProjectionDim: 64, Pool: PoolCLS,
+	return ContrastiveConfig{Text: text, Vision: TinyVisionConfig(), ProjectionDim: 64, Pool: PoolMean,
 		InitTemperature: DefaultTemperature, MaxLogitScale: DefaultMaxLogitScale}
 }
 
@@ -116,6 +116,16 @@ type ContrastiveResult struct {
 	LogitScale             float64
 }
 
+const logitScaleName = "logit_scale"
+
+// stateDictShape is the shape a parameter is saved with.
+func stateDictShape[T Float](p *Param[T]) []int {
+	if p.Name == logitScaleName {
+		return []int{}
+	}
+	return p.Shape
+}
+
 // ContrastiveModel is the dual encoder. T is float32 for training and
 // float64 for gradient checks.
 type ContrastiveModel[T Float] struct {
@@ -151,10 +161,9 @@ func NewContrastiveModel[T Float](cfg ContrastiveConfig, seed uint64) (*Contrast
 	var heads paramSet[T]
 	m.visProj = heads.add("visual_projection.weight", kindWeight, D, Hv)
 	m.textProj = heads.add("text_projection.weight", kindWeight, D, Ht)
-	w := make([]T, 1)
-	g := make([]T, 1)
-	// logit_scale is a 0-dimensional tensor in CLIP's state dict.
-	m.logitScale = &Param[T]{Name: "logit_scale", Shape: []int{}, Value: denseOver(w, 1), Grad: denseOver(g, 1), W: w, G: g}
+	// logit_scale is a 0-dimensional tensor in CLIP's state dict; here it is
+	// a one-element vector, and checkpoints store it with shape [].
+	m.logitScale = heads.add(logitScaleName, kindBias, 1)
 	m.logitScale.W[0] = T(math.Min(math.Log(1/cfg.InitTemperature), math.Log(cfg.MaxLogitScale)))
 	rng := rand.New(rand.NewPCG(seed, 0x636c6970)) // "clip"
 	for _, p := range []*Param[T]{m.visProj, m.textProj} {

@@ -20,6 +20,10 @@ type Section struct {
 	Output string `yaml:"output" help:"training output directory (checkpoints, metrics.jsonl, loss.svg), relative to the run's output directory"`
 	Vocab  string `yaml:"vocab" help:"the vocabulary of the shards (vocab.txt or tokenizer.json); needed for whole_word, checked against the shards' checksum" path:"input"`
 	Follow bool   `yaml:"follow" help:"train while the pipeline writes shards; an epoch ends when the manifest says the run is complete"`
+	Model  string `yaml:"model" choices:"mlm,contrastive" help:"mlm: BERT masked-LM on mlm/nsp shards; contrastive: image–text dual encoder (CLIP, WenLan) on image_text shards"`
+
+	// Contrastive configures the image tower and objective of model: contrastive.
+	Contrastive ContrastiveSection `yaml:"contrastive" help:"model: contrastive only: image tower, projection, temperature, momentum queue"`
 
 	Layers int `yaml:"layers" help:"encoder layers"`
 	Hidden int `yaml:"hidden" help:"hidden size"`
@@ -47,7 +51,7 @@ type Section struct {
 // updates on shards/ followed as they are written.
 func DefaultSection() Section {
 	return Section{
-		Shards: "shards", Output: "train", Follow: true,
+		Shards: "shards", Output: "train", Follow: true, Model: "mlm", Contrastive: DefaultContrastiveSection(),
 		Layers: 2, Hidden: 128, Heads: 2, FF: 512,
 		Steps: 300, Batch: 32, AccumSteps: 1, LR: 1e-3, Warmup: 30, Schedule: "linear",
 		WeightDecay: 0.01, ClipNorm: 1, MaskProb: 0.15,
@@ -56,7 +60,7 @@ func DefaultSection() Section {
 }
 
 func init() {
-	flow.RegisterSection("train", "train a BERT masked-LM encoder on the shards while they are written (corpusflow train)", DefaultSection())
+	flow.RegisterSection("train", "train a BERT masked-LM encoder, or an image–text dual encoder, on the shards while they are written (corpusflow train)", DefaultSection())
 }
 
 // Validate names the parameter at fault.
@@ -83,6 +87,10 @@ func (s *Section) Validate() error {
 		return bad("mask_prob", "must be in (0, 1], got %g", s.MaskProb)
 	case s.WholeWord && s.Vocab == "":
 		return bad("whole_word", "needs vocab: the trainer must know which pieces continue a word")
+	case s.Model != "" && s.Model != "mlm" && s.Model != "contrastive":
+		return bad("model", "%q is not one of mlm, contrastive", s.Model)
+	case s.Model == "contrastive":
+		return s.Contrastive.Validate()
 	}
 	return nil
 }
@@ -108,6 +116,9 @@ func (s *Section) Run(ctx context.Context, outputDir string, resume bool, logger
 	opts := RunOptions{
 		Shards: resolveUnder(outputDir, s.Shards), Output: resolveUnder(outputDir, s.Output),
 		Vocab: s.Vocab, Follow: s.Follow, Resume: resume, Logger: logger,
+	}
+	if s.Model == "contrastive" {
+		return s.runContrastive(ctx, opts)
 	}
 	return TrainOnShards(ctx, cfg, opts)
 }

@@ -96,8 +96,11 @@ type Summary struct {
 	Data           string  `json:"data"`
 	// Baseline, when computed (finished shards), is the context-free
 	// reference the losses are to be read against.
-	Baseline   *Baseline `json:"baseline,omitempty"`
-	evalTokens int
+	Baseline *Baseline `json:"baseline,omitempty"`
+	// Contrastive is the full summary of a model: contrastive run (the
+	// fields above then hold its loss, steps and pairs).
+	Contrastive *ContrastiveSummary `json:"contrastive,omitempty"`
+	evalTokens  int
 }
 
 // Trainer owns one run.
