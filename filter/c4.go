@@ -77,7 +77,7 @@ const (
 type C4Config struct {
 	Variant            string   `yaml:"variant" choices:"tfds,datatrove" help:"preset: tfds (T5's C4: 5 words per line, 3 sentences) or datatrove (C4QualityFilter: 3 words, 5 sentences, ' also ends a line)"`
 	Language           string   `yaml:"language" choices:"auto,en,zh" help:"line rules: en; zh (。！？”」』 end lines, …… is an ellipsis, one word per CJK character, CJK sentence ends); auto: zh when the record's lang is zh"`
-	MaxPageChars       int      `yaml:"max_page_chars" help:"drop pages longer than this many characters (-1: no limit)"`
+	MaxPageChars       int      `yaml:"max_page_chars" help:"drop pages longer than this many characters (0: preset 190000, -1: no limit)"`
 	MaxWordLength      int      `yaml:"max_word_length" help:"drop lines with a word longer than this many characters (0: preset 1000, -1: off)"`
 	MinWordsPerLine    int      `yaml:"min_words_per_line" help:"drop lines with fewer words (0: preset, tfds 5 / datatrove 3; -1: off)"`
 	MinSentences       int      `yaml:"min_sentences" help:"drop pages whose kept lines hold fewer sentences (0: preset, tfds 3 / datatrove 5; -1: off)"`
@@ -156,7 +156,10 @@ func NewC4(cfg C4Config, counters *flow.Counters) (*C4, error) {
 		}
 		return tfds
 	}
-	c.maxPageChars = cfg.MaxPageChars
+	// datatrove's C4QualityFilter has no page-length rule (TFDS's
+	// is_valid_length runs before clean_page); both presets keep TFDS's
+	// limit, which max_page_chars: -1 turns off.
+	c.maxPageChars = preset(cfg.MaxPageChars, c4MaxPageChars, c4MaxPageChars)
 	c.maxWordLength = preset(cfg.MaxWordLength, c4MaxWordLength, c4MaxWordLength)
 	c.minWords = preset(cfg.MinWordsPerLine, c4MinWordsPerLine, datatroveMinWords)
 	c.minSentences = preset(cfg.MinSentences, c4MinSentences, datatroveMinSentence)

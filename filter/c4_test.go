@@ -311,3 +311,64 @@ func FuzzC4Clean(f *testing.F) {
 		}
 	})
 }
+
+// TestC4ZeroMeansPreset: every parameter documented as "0: preset" behaves
+// exactly as the preset's value, for both presets, on a page that exercises
+// its rule (max_page_chars: 0 once rejected every page as page_too_long).
+func TestC4ZeroMeansPreset(t *testing.T) {
+	good := "This is the first real sentence here. And a second one follows it. A third one ends the page. Four. Five."
+	longPage := strings.Repeat("This is a perfectly good sentence of English text. ", c4MaxPageChars/51+1)
+	cases := []struct {
+		name, variant string
+		zero          func(*C4Config)
+		preset        func(*C4Config)
+		text          string
+		reason        string // with the preset value
+	}{
+		{"max_page_chars keeps a short page", "tfds", func(c *C4Config) { c.MaxPageChars = 0 }, func(c *C4Config) { c.MaxPageChars = c4MaxPageChars }, good, ""},
+		{"max_page_chars keeps a short page (datatrove)", "datatrove", func(c *C4Config) { c.MaxPageChars = 0 }, func(c *C4Config) { c.MaxPageChars = c4MaxPageChars }, good, ""},
+		{"max_page_chars drops a long page", "tfds", func(c *C4Config) { c.MaxPageChars = 0 }, func(c *C4Config) { c.MaxPageChars = c4MaxPageChars }, longPage, C4RejectPageTooLong},
+		{"max_word_length drops a 1001-character word", "tfds", func(c *C4Config) { c.MaxWordLength = 0 }, func(c *C4Config) { c.MaxWordLength = c4MaxWordLength },
+			"A line with a " + strings.Repeat("x", 1001) + " word in it.\n" + good, ""},
+		{"max_word_length keeps a 1000-character word", "datatrove", func(c *C4Config) { c.MaxWordLength = 0 }, func(c *C4Config) { c.MaxWordLength = c4MaxWordLength },
+			"A line with a " + strings.Repeat("x", 1000) + " word in it.\n" + good, ""},
+		{"min_words_per_line tfds drops 4 words", "tfds", func(c *C4Config) { c.MinWordsPerLine = 0 }, func(c *C4Config) { c.MinWordsPerLine = c4MinWordsPerLine },
+			"Only four words here.\n" + good, ""},
+		{"min_words_per_line datatrove keeps 3 words", "datatrove", func(c *C4Config) { c.MinWordsPerLine = 0 }, func(c *C4Config) { c.MinWordsPerLine = datatroveMinWords },
+			"Three words here.\n" + good, ""},
+		{"min_sentences tfds drops 2 sentences", "tfds", func(c *C4Config) { c.MinSentences = 0 }, func(c *C4Config) { c.MinSentences = c4MinSentences },
+			"This is the first real sentence here. And a second one follows it.", C4RejectTooFewSentences},
+		{"min_sentences datatrove drops 4 sentences", "datatrove", func(c *C4Config) { c.MinSentences = 0 }, func(c *C4Config) { c.MinSentences = datatroveMinSentence },
+			"This is the first real sentence here. And a second one follows it. A third. A fourth.", C4RejectTooFewSentences},
+		{"end_marks datatrove keeps ' endings", "datatrove", func(c *C4Config) { c.EndMarks = nil }, func(c *C4Config) { c.EndMarks = datatroveEndMarks },
+			"He said it 'is fine'\n" + good, ""},
+		{"end_marks tfds drops ' endings", "tfds", func(c *C4Config) { c.EndMarks = nil }, func(c *C4Config) { c.EndMarks = c4EndMarks },
+			"He said it is really 'fine'\n" + good, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			build := func(set func(*C4Config)) *C4 {
+				cfg := DefaultC4Config()
+				cfg.Variant = tc.variant
+				set(&cfg)
+				c, _ := newTestC4(t, cfg)
+				return c
+			}
+			zeroText, zeroReason := build(tc.zero).Clean(tc.text, false)
+			presetText, presetReason := build(tc.preset).Clean(tc.text, false)
+			if presetReason != tc.reason {
+				t.Fatalf("preset value: reason %q, want %q", presetReason, tc.reason)
+			}
+			if zeroReason != presetReason || zeroText != presetText {
+				t.Fatalf("0 gives %q %q, the preset value gives %q %q", zeroReason, short(zeroText), presetReason, short(presetText))
+			}
+		})
+	}
+}
+
+func short(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "..."
+	}
+	return s
+}
