@@ -28,6 +28,12 @@ import (
 // Before the lines, pages over 190,000 characters are dropped (TFDS's
 // is_valid_length, which runs before clean_page). Words are Python's
 // str.split() words and lengths are in code points, as in TFDS.
+//
+// variant: datatrove is datatrove's C4QualityFilter: 3 words per line, 5
+// sentences, ' also ends a line, and rule 4 counts the words of the line as
+// it was before rule 2 removed its citations (datatrove splits the line once,
+// before removing them; TFDS splits it again after), so "Two [1] words." is
+// three words there and two in TFDS.
 
 // TFDS defaults (c4_utils.py).
 const (
@@ -75,7 +81,7 @@ const (
 // C4Config is the c4 stage's YAML configuration. Zero numbers and an empty
 // end_marks list take the preset's value; -1 turns a numeric rule off.
 type C4Config struct {
-	Variant            string   `yaml:"variant" choices:"tfds,datatrove" help:"preset: tfds (T5's C4: 5 words per line, 3 sentences) or datatrove (C4QualityFilter: 3 words, 5 sentences, ' also ends a line)"`
+	Variant            string   `yaml:"variant" choices:"tfds,datatrove" help:"preset: tfds (T5's C4: 5 words per line, 3 sentences) or datatrove (C4QualityFilter: 3 words, 5 sentences, ' also ends a line, words counted before citations are removed)"`
 	Language           string   `yaml:"language" choices:"auto,en,zh" help:"line rules: en; zh (。！？”」』 end lines, …… is an ellipsis, one word per CJK character, CJK sentence ends); auto: zh when the record's lang is zh"`
 	MaxPageChars       int      `yaml:"max_page_chars" help:"drop pages longer than this many characters (0: preset 190000, -1: no limit)"`
 	MaxWordLength      int      `yaml:"max_word_length" help:"drop lines with a word longer than this many characters (0: preset 1000, -1: off)"`
@@ -131,10 +137,13 @@ type C4 struct {
 	endMarks        []string
 	zhEndMarks      []string
 	removeCitations bool
-	cfg             C4Config
-	language        string
-	punkt           *punktModel
-	counters        *flow.Counters
+	// wordsBeforeCitations: the words-per-line rule counts the line as it
+	// was before citations were removed (datatrove), not after (TFDS).
+	wordsBeforeCitations bool
+	cfg                  C4Config
+	language             string
+	punkt                *punktModel
+	counters             *flow.Counters
 }
 
 // NewC4 builds the stage; counters may be nil.
@@ -146,7 +155,8 @@ func NewC4(cfg C4Config, counters *flow.Counters) (*C4, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &C4{cfg: cfg, language: cfg.Language, punkt: m, counters: counters, removeCitations: cfg.RemoveCitations}
+	c := &C4{cfg: cfg, language: cfg.Language, punkt: m, counters: counters, removeCitations: cfg.RemoveCitations,
+		wordsBeforeCitations: cfg.Variant == "datatrove"}
 	preset := func(v, tfds, datatrove int) int {
 		switch {
 		case v != 0:
@@ -259,13 +269,16 @@ func (c *C4) Clean(text string, chinese bool) (string, string) {
 			tally.tooLongWord++
 			continue
 		}
-		// 2. citations.
+		// 2. citations. TFDS counts the words again afterwards; datatrove
+		// keeps the count it took before (so "Two [1] words." has 3).
 		if c.removeCitations && strings.IndexByte(line, '[') >= 0 {
 			if cleaned := removeCitations(line); len(cleaned) != len(line) {
 				line = cleaned
-				if chinese {
+				switch {
+				case c.wordsBeforeCitations:
+				case chinese:
 					words = cjkWords(line)
-				} else {
+				default:
 					words = whitespaceWords(line)
 				}
 			}

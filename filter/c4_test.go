@@ -372,3 +372,38 @@ func short(s string) string {
 	}
 	return s
 }
+
+// TestC4DatatroveCountsWordsBeforeCitations: datatrove's C4QualityFilter
+// splits a line into words once, before removing citations, and the
+// words-per-line rule uses that count; TFDS splits again after.
+func TestC4DatatroveCountsWordsBeforeCitations(t *testing.T) {
+	five := "One sentence here. Two sentences here. Three here. Four here. Five here."
+	page := "Two [1] words.\n" + five
+	dt := DefaultC4Config()
+	dt.Variant = "datatrove"
+	c, counters := newTestC4(t, dt)
+	got, reason := c.Clean(page, false)
+	if reason != "" || got != "Two  words.\n"+five {
+		t.Fatalf("datatrove: %q %q; want the 3-word line (2 after its citation goes) kept", got, reason)
+	}
+	if n := counters.Snapshot()[c4LinesTooFewWords]; n != 0 {
+		t.Errorf("datatrove counted %d lines with too few words", n)
+	}
+	// The same rule in TFDS's order, at datatrove's threshold: the line has 2
+	// words after its citation is removed and is dropped.
+	tf := DefaultC4Config()
+	tf.MinWordsPerLine, tf.MinSentences, tf.EndMarks = datatroveMinWords, datatroveMinSentence, datatroveEndMarks
+	c, counters = newTestC4(t, tf)
+	got, reason = c.Clean(page, false)
+	if reason != "" || got != five {
+		t.Fatalf("tfds: %q %q", got, reason)
+	}
+	if n := counters.Snapshot()[c4LinesTooFewWords]; n != 1 {
+		t.Errorf("tfds counted %d lines with too few words, want 1", n)
+	}
+	// Chinese under datatrove: "[1]" is one word before removal too.
+	c, _ = newTestC4(t, dt)
+	if got, reason := c.Clean("两个[1]。\n"+five, true); reason != "" || !strings.HasPrefix(got, "两个。\n") {
+		t.Fatalf("datatrove zh: %q %q", got, reason)
+	}
+}
