@@ -173,7 +173,15 @@ func (t *Transport) compression() compress.Compression {
 // needed.
 func (t *Transport) CreateTopics(ctx context.Context, steps []string) error {
 	maxBytes := []kgo.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(t.MaxMessageBytes)}}
-	topics := []kgo.TopicConfig{{Topic: t.ControlTopic(), NumPartitions: 1, ReplicationFactor: t.ReplicationFactor}}
+	topics := []kgo.TopicConfig{
+		{Topic: t.ControlTopic(), NumPartitions: 1, ReplicationFactor: t.ReplicationFactor},
+		{Topic: t.ReportTopic(), NumPartitions: 1, ReplicationFactor: t.ReplicationFactor, ConfigEntries: maxBytes},
+	}
+	for _, s := range steps {
+		if topic := t.Topic(s); topic == t.ControlTopic() || topic == t.ReportTopic() {
+			return fmt.Errorf("kafka: step %q would use the topic %s, which the run needs for itself; rename the stage", s, topic)
+		}
+	}
 	for _, s := range steps {
 		topics = append(topics, kgo.TopicConfig{Topic: t.Topic(s), NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: maxBytes})
 	}

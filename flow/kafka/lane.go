@@ -52,6 +52,8 @@ type lane struct {
 	// answers of records handed in.
 	buckets map[*flow.Record][]flow.BucketKey
 	answers map[*flow.Record][]flow.BucketAnswer
+	// reporter is the lane's stage when it sends report parts (reports.go).
+	reporter flow.PartialReporter
 	// stageErr is an error of the lane's stage wrapper (a corrupt probe),
 	// which Process cannot return; the next send fails with it.
 	stageErr error
@@ -309,6 +311,9 @@ func (out laneOut) Send(ctx context.Context, b *flow.Batch) error {
 		// what an owner answered for it.
 		for _, r := range b.Records {
 			l.takeAnswers(r)
+		}
+		if l.reporter != nil {
+			_, _ = l.reporter.ReportPart(batchRecords(b)) // sent before, too
 		}
 		return nil
 	}

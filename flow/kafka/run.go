@@ -278,6 +278,11 @@ func RunSinks(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, erro
 	stopReport := ws.reportEvery(run.Report, nil, reader)
 	stats, err := flow.RunSinks(ctx, plan, link)
 	ws.addRun(stats)
+	if err == nil && readErr == nil && ctx.Err() == nil {
+		// Every stage is complete: the reports of stages that ran on
+		// several workers can be put together.
+		err = mergeReports(ctx, run)
+	}
 	stopReport()
 	if readErr != nil {
 		err = readErr

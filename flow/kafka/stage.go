@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	kgo "github.com/segmentio/kafka-go"
 
@@ -35,6 +36,7 @@ func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) 
 	}
 	self := run.routeOf(run.Stages[idx].Name, tmpl.Stage)
 	_, emitter := tmpl.Stage.(flow.Emitter)
+	_, reporter := tmpl.Stage.(flow.PartialReporter)
 	if self.mode == bucketed && emitter {
 		return ws, fmt.Errorf("stage %s: a bucketed stage cannot emit new records", name)
 	}
@@ -51,7 +53,7 @@ func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) 
 	defer ctl.close()
 
 	newWorker := func(step string, self, out route, role stageRole, tmpl *flow.NamedStage, ws *WorkerStats) *stageWorker {
-		return &stageWorker{template: tmpl, role: role,
+		return &stageWorker{template: tmpl, role: role, reporter: reporter && role == roleStage,
 			run: run, name: step, step: run.Stages[idx], self: self, out: out, ctl: ctl, ws: ws,
 			emitter: emitter, logger: run.logger().With("stage", step, "worker", run.worker()),
 			trackers: map[int]*offsetTracker{}, lanes: map[int]*lane{}, eos: map[int]int64{}, eosBatches: map[int]uint64{}, ending: map[int]bool{},
@@ -127,6 +129,7 @@ type stageWorker struct {
 	ws        *WorkerStats
 	emitter   bool
 	role      stageRole
+	reporter  bool // the stage is a flow.PartialReporter (reports.go)
 	logger    *slog.Logger
 	reader    *kgo.Reader
 	committer *committer
@@ -151,7 +154,7 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 	t := w.run.Transport
 	if ok, batches := w.ctl.state.complete(w.name, t.Partitions); ok {
 		w.logger.Info("stage already complete in this run; repeating the end marker")
-		return writeEnd(context.Background(), t, w.out.topic, w.outBatches(batches))
+		return w.writeEnds(batches)
 	}
 	ctx, fail := context.WithCancelCause(parent)
 	defer fail(nil)
@@ -225,6 +228,19 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	return w.writeEnds(inBatches)
+}
+
+// writeEnds ends the step's output: its report parts, then the stream to
+// the next step (whose end the sinks wait for, so the report parts are all
+// there when the sinks worker merges them).
+func (w *stageWorker) writeEnds(inBatches uint64) error {
+	t := w.run.Transport
+	if w.reporter {
+		if err := writeReportEnd(context.Background(), t, w.name); err != nil {
+			return err
+		}
 	}
 	return writeEnd(context.Background(), t, w.out.topic, w.outBatches(inBatches))
 }
@@ -419,11 +435,29 @@ func (w *stageWorker) send(l *lane, t *ticket, b *flow.Batch) error {
 			l.inFlight.Done()
 		}
 	}
-	return w.prod.sendFrames(l.ctx, w.out, id, b, pos, l.takeAnswers, onAck)
+	if l.reporter == nil {
+		return w.prod.sendFrames(l.ctx, w.out, id, b, pos, l.takeAnswers, onAck)
+	}
+	// The batch's report part travels too; its input is done when both are.
+	var left atomic.Int32
+	left.Store(2)
+	both := func() {
+		if left.Add(-1) == 0 {
+			onAck()
+		}
+	}
+	if err := w.prod.sendFrames(l.ctx, w.out, id, b, pos, l.takeAnswers, both); err != nil {
+		return err
+	}
+	return w.sendReportPart(l.ctx, l, id, b, both)
 }
 
 // startLane runs RunStages for a lane until its input closes.
 func (w *stageWorker) startLane(l *lane, st flow.NamedStage) {
+	if pr, ok := st.Stage.(flow.PartialReporter); ok && w.reporter {
+		pr.KeepReportParts()
+		l.reporter = pr
+	}
 	if kp, ok := st.Stage.(flow.KeyedProcessor); ok && l.ordered {
 		if _, emits := st.Stage.(flow.Emitter); !emits {
 			st.Stage = &keyedStage{Stage: st.Stage, kp: kp, l: l}
