@@ -2,26 +2,31 @@
 """Writes the lines that filter/testdata/punkt_nltk_*.tsv count.
 
   punkt_lines.py real      > lines.txt   # Dolma CC lines + every 4th WikiText-2 valid paragraph
+                                         # (testdata/text and testdata/corpus of this repository)
   punkt_lines.py synthetic > lines.txt   # 4,000 lines of tricky tokens (seeded)
 
 Then: scripts/punkt_oracle.py english.json < lines.txt > filter/testdata/punkt_nltk_<kind>.tsv
 """
+import gzip
 import json
+import os
 import random
 import sys
 
-TEXT = "/work/shared/testdata/text/"
+# The repository's own copies of the shared sample text (byte-for-byte; see
+# testdata/text/PROVENANCE.md and testdata/corpus/PROVENANCE.md).
+TESTDATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata")
 
 
 def real():
     lines = []
     for f in ["dolma-cc_en_head-0091.jsonl", "dolma-cc_en_head-0174.jsonl"]:
-        for row in open(TEXT + f, encoding="utf-8"):
+        for row in open(os.path.join(TESTDATA, "text", f), encoding="utf-8"):
             for x in json.loads(row)["text"].splitlines():
                 if x.strip():
                     lines.append(x.strip())
-    wiki = [x.strip() for x in open(TEXT + "wikitext-2-valid.txt", encoding="utf-8")
-            if x.strip() and not x.strip().startswith("=")]
+    with gzip.open(os.path.join(TESTDATA, "corpus", "wikitext-2-valid.txt.gz"), "rt", encoding="utf-8") as f:
+        wiki = [x.strip() for x in f if x.strip() and not x.strip().startswith("=")]
     lines += wiki[::4]
     seen = set()
     for x in lines:
