@@ -25,8 +25,8 @@ type DecontaminateConfig struct {
 	MinHashBands     int           `yaml:"minhash_bands" help:"LSH bands of the item index"`
 	MinHashRows      int           `yaml:"minhash_rows" help:"hashes per band"`
 	CutWindow        int           `yaml:"cut_window" help:"cut: characters removed on each side of a match"`
-	CutMaxPieces     int           `yaml:"cut_max_pieces" help:"cut: drop a document with more matches than this"`
-	CutMinPiece      int           `yaml:"cut_min_piece" help:"cut: remaining pieces shorter than this many characters are dropped"`
+	CutMaxPieces     int           `yaml:"cut_max_pieces" help:"cut: drop a document left in more pieces than this after the cut (0: no limit)"`
+	CutMinPiece      int           `yaml:"cut_min_piece" help:"cut: pieces shorter than this many characters are removed too; a document left with none is dropped"`
 	Report           string        `yaml:"report" path:"output" help:"directory of the audit report (report.json, report.md, report.html)"`
 	MaxExamples      int           `yaml:"max_examples_per_item" help:"training records shown per contaminated item (all are counted)"`
 }
@@ -237,7 +237,7 @@ func (d *Decontaminator) check(r *flow.Record) (string, *leakContribution) {
 			region = toks[h.From:min(h.To, len(toks))]
 		}
 		itemSpans, spans := overlapSpans(tk.tokenize(item.Text), region, n)
-		docSpans = append(docSpans, spans...)
+		docSpans = append(docSpans, spansToCut(h.Method, spans, region)...)
 		ex, exSpans, pos := excerpt(r.Text, spans, 300, 8000)
 		c.hits = append(c.hits, itemMatch{h.Item, matchRecord{
 			seq: r.Seq(), TrainID: r.ID, TrainURL: r.URL, Source: r.Source,
@@ -250,10 +250,10 @@ func (d *Decontaminator) check(r *flow.Record) (string, *leakContribution) {
 	case "flag":
 		return "", c
 	case "cut":
-		pieces, tooDirty := cutSpans(r.Text, mergeSpans(docSpans), d.cfg.CutWindow, d.cfg.CutMaxPieces, d.cfg.CutMinPiece)
-		if tooDirty || len(pieces) == 0 {
+		pieces, dropReason := cutSpans(r.Text, mergeSpans(docSpans), d.cfg.CutWindow, d.cfg.CutMaxPieces, d.cfg.CutMinPiece)
+		if dropReason != "" {
 			c.dropped = true
-			return "test_set_leak_too_dirty", c
+			return dropReason, c
 		}
 		c.cut = true
 		r.Text = strings.Join(pieces, "\n")
@@ -261,6 +261,21 @@ func (d *Decontaminator) check(r *flow.Record) (string, *leakContribution) {
 	}
 	c.dropped = true
 	return "test_set_leak", c
+}
+
+// spansToCut is what the cut action removes for one match. For a MinHash
+// match, whose spans are word pairs the window shares with the item, a lone
+// pair ("of the") shared with the text around the passage is no evidence,
+// and cutting it would take 400 more characters of clean text: only runs
+// of minCutRun tokens count, unless there are none (then all are cut
+// rather than keep a leak that was found).
+func spansToCut(method string, spans []Span, region []leakToken) []Span {
+	if method == MethodMinHash {
+		if runs := longRuns(spans, region, minCutRun); len(runs) > 0 {
+			return runs
+		}
+	}
+	return spans
 }
 
 // add puts one record's findings into the report.

@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -105,49 +106,98 @@ func excerpt(text string, spans []Span, context, limit int) (string, []Span, int
 	return text[start:end], out, start
 }
 
-// cutSpans removes each span widened by window runes on both sides, GPT-3's
-// way of cutting a test item out of a training document. It returns the
-// pieces that remain and are at least minPiece runes long; tooDirty is true
-// when more than maxPieces spans were cut (the document should go).
-func cutSpans(text string, spans []Span, window, maxPieces, minPiece int) (pieces []string, tooDirty bool) {
-	if len(spans) > maxPieces {
-		return nil, true
-	}
-	widen := func(pos, runes, dir int) int {
-		for ; runes > 0; runes-- {
-			if dir < 0 {
-				if pos <= 0 {
-					return 0
-				}
-				_, size := utf8.DecodeLastRuneInString(text[:pos])
-				pos -= size
-			} else {
-				if pos >= len(text) {
-					return len(text)
-				}
-				_, size := utf8.DecodeRuneInString(text[pos:])
-				pos += size
-			}
-		}
-		return pos
-	}
-	last := 0
-	keep := func(s string) {
-		if utf8.RuneCountInString(s) >= minPiece {
-			pieces = append(pieces, s)
-		}
-	}
+// Why a cut drops the whole document instead.
+const (
+	cutTooManyPieces = "test_set_leak_too_dirty"    // left in more than cut_max_pieces pieces
+	cutOnlyShort     = "test_set_leak_nothing_left" // every piece left is under cut_min_piece
+)
+
+// cutSpans is GPT-3's way of cutting test items out of a training document
+// (Brown et al. 2020, appendix C; lm-evaluation-harness's janitor README):
+// each matched span is widened by window runes on both sides, the widened
+// spans are merged where they overlap or touch, and they are removed,
+// splitting the document into pieces. The document is dropped (dropReason
+// says why) when that leaves more than maxPieces pieces (0: no limit), or
+// when every piece is shorter than minPiece runes; otherwise pieces are the
+// pieces of at least minPiece runes, each byte for byte as in text.
+//
+// The pieces are counted after merging: a passage matched as twenty short
+// spans (an edited copy matched by word pairs) is one cut, not twenty. The
+// janitor's own code counts the matched n-grams before widening instead,
+// which drops any page holding one test passage of more than 22 words.
+func cutSpans(text string, spans []Span, window, maxPieces, minPiece int) (pieces []string, dropReason string) {
+	var cuts []Span
 	for _, s := range spans {
-		from, to := widen(s.Start, window, -1), widen(s.End, window, +1)
-		if from > last {
-			keep(text[last:from])
+		w := Span{widenRunes(text, s.Start, window, -1), widenRunes(text, s.End, window, +1)}
+		if n := len(cuts); n > 0 && w.Start <= cuts[n-1].End {
+			cuts[n-1].End = max(cuts[n-1].End, w.End)
+			continue
 		}
-		last = max(last, to)
+		cuts = append(cuts, w)
+	}
+	var all []string
+	last := 0
+	for _, c := range cuts {
+		if c.Start > last {
+			all = append(all, text[last:c.Start])
+		}
+		last = max(last, c.End)
 	}
 	if last < len(text) {
-		keep(text[last:])
+		all = append(all, text[last:])
 	}
-	return pieces, false
+	if maxPieces > 0 && len(all) > maxPieces {
+		return nil, cutTooManyPieces
+	}
+	for _, p := range all {
+		if utf8.RuneCountInString(p) >= minPiece {
+			pieces = append(pieces, p)
+		}
+	}
+	if len(pieces) == 0 {
+		return nil, cutOnlyShort
+	}
+	return pieces, ""
+}
+
+// widenRunes moves pos by n runes backwards (dir < 0) or forwards,
+// stopping at the ends of text.
+func widenRunes(text string, pos, n, dir int) int {
+	for ; n > 0; n-- {
+		if dir < 0 {
+			if pos <= 0 {
+				return 0
+			}
+			_, size := utf8.DecodeLastRuneInString(text[:pos])
+			pos -= size
+		} else {
+			if pos >= len(text) {
+				return len(text)
+			}
+			_, size := utf8.DecodeRuneInString(text[pos:])
+			pos += size
+		}
+	}
+	return pos
+}
+
+// minCutRun is the fewest tokens a span matched by word pairs must cover
+// to be cut: two pairs in a row. Between the words an edit replaced,
+// runs are longer (9 words at 10 %), and short runs among them fall inside
+// the margins of their neighbours anyway.
+const minCutRun = 3
+
+// longRuns keeps the spans that cover at least minTokens of t's tokens.
+func longRuns(spans []Span, t []leakToken, minTokens int) []Span {
+	var out []Span
+	for _, s := range spans {
+		first := sort.Search(len(t), func(i int) bool { return int(t[i].start) >= s.Start })
+		last := sort.Search(len(t), func(i int) bool { return int(t[i].start) >= s.End })
+		if last-first >= minTokens {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // mergeSpans sorts and merges overlapping spans.
