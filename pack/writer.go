@@ -38,6 +38,24 @@ type WriterOptions struct {
 	// MaxRows, when positive, caps the rows of a shard exactly.
 	MaxRows int64
 	Logger  *slog.Logger
+	// OnShardClosed, when set, is called after each shard is final under
+	// its name and listed in the manifest, and once more when the manifest
+	// is complete; an error fails the write (or Close) that closed it.
+	OnShardClosed func(ShardClosed) error
+}
+
+// ShardClosed tells a follower that a shard can be read: Shard is its
+// manifest entry (empty in the last notice when Close had no shard left
+// to close), Complete says the directory is final, and Shards, Rows and
+// Bytes are the manifest's totals so far.
+type ShardClosed struct {
+	Dir      string
+	Shard    ShardInfo
+	Index    int // the shard's position in the manifest
+	Complete bool
+	Shards   int
+	Rows     int64
+	Bytes    int64
 }
 
 // ShardWriter writes records as Arrow shards plus manifest.json into a
@@ -213,7 +231,10 @@ func (w *ShardWriter) write(r *flow.Record) error {
 		}
 	}
 	if w.shardFull() {
-		return w.closeShard()
+		if err := w.closeShard(); err != nil {
+			return err
+		}
+		return w.notifyClosed(true)
 	}
 	return nil
 }
@@ -376,6 +397,23 @@ func (w *ShardWriter) closeShard() error {
 	return writeManifest(w.opts.Dir, &w.manifest)
 }
 
+// notifyClosed calls OnShardClosed for the last shard of the manifest (or
+// none), once the manifest on disk lists it.
+func (w *ShardWriter) notifyClosed(withShard bool) error {
+	if w.opts.OnShardClosed == nil {
+		return nil
+	}
+	ev := ShardClosed{Dir: w.opts.Dir, Index: -1, Complete: w.manifest.Complete, Shards: len(w.manifest.Shards), Rows: w.manifest.Rows, Bytes: w.manifest.Bytes}
+	if withShard && len(w.manifest.Shards) > 0 {
+		ev.Index = len(w.manifest.Shards) - 1
+		ev.Shard = w.manifest.Shards[ev.Index]
+	}
+	if err := w.opts.OnShardClosed(ev); err != nil {
+		return fmt.Errorf("announcing shard %s: %w", ev.Shard.File, err)
+	}
+	return nil
+}
+
 // Interrupted says the run did not read all its input (flow.Interruptible):
 // records that arrive afterwards are not written, and Close drops the
 // unfinished shard and leaves the manifest incomplete, so `--resume` can
@@ -414,13 +452,17 @@ func (w *ShardWriter) Close() error {
 	if w.skipped < w.skip {
 		return fmt.Errorf("resume: the replayed run produced %d records, fewer than the %d already in %s: the input changed; run again without --resume", w.skipped, w.skip, w.opts.Dir)
 	}
-	if w.shard != nil {
+	closedOne := w.shard != nil
+	if closedOne {
 		if err := w.closeShard(); err != nil {
 			return err
 		}
 	}
 	w.manifest.Complete = true
-	return writeManifest(w.opts.Dir, &w.manifest)
+	if err := writeManifest(w.opts.Dir, &w.manifest); err != nil {
+		return err
+	}
+	return w.notifyClosed(closedOne)
 }
 
 // countingWriter counts and hashes what passes through to the file.
