@@ -432,6 +432,18 @@ func (t *ContrastiveTrainer) Run(ctx context.Context) (*ContrastiveSummary, erro
 			return nil, fmt.Errorf("checkpoint: %w", err)
 		}
 	}
+	if first && t.state.Step > 0 {
+		// Resumed with nothing left to do: describe the restored weights.
+		if len(t.evalBatch) > 0 {
+			if err := t.evalAndLog(sum); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if sum.Checkpoint, err = LatestCheckpoint(cfg.OutputDir); err != nil {
+			return nil, err
+		}
+	}
 	sum.Steps, sum.Examples, sum.Skipped = t.state.Step, t.state.Examples, t.state.Skipped
 	sum.Temperature = 1 / t.model.LogitScale()
 	sum.Seconds = time.Since(start).Seconds()

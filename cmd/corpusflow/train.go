@@ -14,8 +14,8 @@ import (
 func init() {
 	register(command{
 		name:    "train",
-		usage:   "--shards DIR --output DIR [--model mlm] [--steps N] [--batch B] [--layers L --hidden H --heads A --ff F] [--follow] [--resume]",
-		summary: "train a BERT masked-LM encoder on Arrow shards (finished, or --follow while a pipeline writes them); safetensors checkpoints Hugging Face can load",
+		usage:   "--shards DIR --output DIR [--model mlm|contrastive] [--steps N] [--batch B] [--layers L --hidden H --heads A --ff F] [--image-size S --patch P --queue N ...] [--follow] [--resume]",
+		summary: "train a BERT masked-LM encoder, or an image–text dual encoder (--model contrastive), on Arrow shards (finished, or --follow while a pipeline writes them); safetensors checkpoints Hugging Face can load",
 		run:     runTrain,
 	})
 }
@@ -28,6 +28,7 @@ type trainFlags struct {
 	evalExamples, evalEvery, checkpointEvery, keep   int
 	seed                                             uint64
 	follow, resume, wholeWord, quiet                 bool
+	contrastive                                      trainer.ContrastiveSection
 }
 
 func runTrain(args []string) int {
@@ -36,7 +37,7 @@ func runTrain(args []string) int {
 	var f trainFlags
 	fs.StringVar(&f.shards, "shards", "", "shard directory (manifest.json + shard-*.arrow) written by a pipeline's arrow sink")
 	fs.StringVar(&f.output, "output", "", "training output: checkpoints/, metrics.jsonl, loss.svg, train_summary.md")
-	fs.StringVar(&f.model, "model", "mlm", "objective: mlm (BERT masked-LM; shards packed in mode nsp add the next-sentence head)")
+	fs.StringVar(&f.model, "model", "mlm", "objective: mlm (BERT masked-LM; shards packed in mode nsp add the next-sentence head) or contrastive (image–text dual encoder, CLIP/WenLan; shards packed in mode image_text)")
 	fs.StringVar(&f.vocab, "vocab", "", "the shards' vocabulary (vocab.txt or tokenizer.json); needed for --whole-word, checked against the shards; default: the shards' metadata")
 	fs.IntVar(&f.steps, "steps", 1000, "optimizer updates")
 	fs.IntVar(&f.epochs, "epochs", 0, "also stop after this many passes over the shards (0 = steps decide)")
@@ -62,6 +63,7 @@ func runTrain(args []string) int {
 	fs.BoolVar(&f.resume, "resume", false, "continue from the latest checkpoint in --output (same weights, optimizer state and data position)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	registerContrastiveFlags(fs, &f.contrastive)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
@@ -70,8 +72,8 @@ func runTrain(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: corpusflow train --shards DIR --output DIR [flags]; see corpusflow train -h")
 		return exitUsage
 	}
-	if f.model != "mlm" {
-		fmt.Fprintf(os.Stderr, "corpusflow train: --model %q: the only model is mlm\n", f.model)
+	if f.model != "mlm" && f.model != "contrastive" {
+		fmt.Fprintf(os.Stderr, "corpusflow train: --model %q is not one of mlm, contrastive\n", f.model)
 		return exitUsage
 	}
 	logger, err := newLogger(f.logLevel)
@@ -88,6 +90,7 @@ func runTrain(args []string) int {
 	sec.EvalExamples = f.evalExamples
 	sec.EvalEvery = pick(f.evalEvery, max(1, f.steps/10))
 	sec.CheckpointEvery = pick(f.checkpointEvery, max(1, f.steps/4))
+	sec.Model, sec.Contrastive = f.model, f.contrastive
 	if err := sec.Validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "corpusflow train:", err)
 		return exitUsage
@@ -107,10 +110,14 @@ func runTrain(args []string) int {
 		stop()
 		logger.Warn("interrupted: checkpointing where training stands (Ctrl-C again to kill)")
 	})
-	sum, err := trainer.TrainOnShards(ctx, cfg, trainer.RunOptions{
+	opts := trainer.RunOptions{
 		Shards: f.shards, Output: f.output, Vocab: f.vocab, Follow: f.follow, Resume: f.resume,
 		Progress: !f.quiet, Logger: logger,
-	})
+	}
+	if f.model == "contrastive" {
+		return trainContrastive(ctx, &sec, f.keep, opts)
+	}
+	sum, err := trainer.TrainOnShards(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corpusflow train:", err)
 		return exitFailure
