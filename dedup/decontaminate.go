@@ -167,6 +167,13 @@ func NewDecontaminator(cfg DecontaminateConfig, env *flow.Env) (*Decontaminator,
 	if err != nil {
 		return nil, &flow.FieldError{Field: "test_sets", Err: err}
 	}
+	if e.Logger != nil {
+		for _, set := range ix.Sets {
+			for _, b := range set.BadLines {
+				e.Logger.Warn(fmt.Sprintf("test set %s: %s:%d: line skipped: %s", set.Spec.Name, set.Spec.Path, b.Line, b.Err))
+			}
+		}
+	}
 	dir := cfg.Report
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(e.OutputDir, dir)

@@ -68,6 +68,8 @@ type LeakSet struct {
 	NGram   int
 	Items   []TestItem
 	Skipped int
+	// BadLines are the lines of the file that were skipped as unreadable.
+	BadLines []BadLine
 	// first is the index of the set's first item in LeakIndex.items.
 	first int
 }
@@ -167,11 +169,12 @@ func BuildLeakIndex(specs []TestSetSpec, p LeakParams) (*LeakIndex, error) {
 			return nil, fmt.Errorf("test set %q declared twice", spec.Name)
 		}
 		seenName[spec.Name] = true
-		items, skipped, err := LoadTestSet(spec)
+		f, err := loadTestSet(spec)
 		if err != nil {
 			return nil, err
 		}
-		set := &LeakSet{Spec: spec, Items: items, Skipped: skipped, first: len(ix.items)}
+		items := f.items
+		set := &LeakSet{Spec: spec, Items: items, Skipped: f.skipped, BadLines: f.badLines, first: len(ix.items)}
 		lengths := make([]int, len(items))
 		for i, it := range items {
 			toks := append([]leakToken(nil), tk.tokenize(it.Text)...)

@@ -39,7 +39,23 @@ type ReportParams struct {
 	MinHashBands     int     `json:"minhash_bands"`
 	MinHashRows      int     `json:"minhash_rows"`
 	Tokenization     string  `json:"tokenization"`
+	// SkippedLines are the test set lines that could not be read and were
+	// left out (at most maxSkippedLinesListed per set; SkippedRecords of
+	// the set counts them all).
+	SkippedLines []SkippedLine `json:"skipped_lines,omitempty"`
 }
+
+// SkippedLine is one unreadable test set line.
+type SkippedLine struct {
+	TestSet string `json:"test_set"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Error   string `json:"error"`
+}
+
+// maxSkippedLinesListed bounds the report's list for a file that is not
+// JSONL at all.
+const maxSkippedLinesListed = 100
 
 // TrainTotals are corpus-wide counts.
 type TrainTotals struct {
@@ -115,6 +131,13 @@ func (d *Decontaminator) Report() *LeakReport {
 			Records: d.records.Load(), Bytes: d.bytes.Load(), Contaminated: d.contaminated.Load(),
 			Action: d.cfg.Action, Dropped: d.dropped.Load(), Cut: d.cut.Load(),
 		},
+	}
+	for _, set := range d.index.Sets {
+		for _, b := range set.BadLines[:min(len(set.BadLines), maxSkippedLinesListed)] {
+			rep.Parameters.SkippedLines = append(rep.Parameters.SkippedLines, SkippedLine{
+				TestSet: set.Spec.Name, File: filepath.Base(set.Spec.Path), Line: b.Line, Error: b.Err,
+			})
+		}
 	}
 	for _, set := range d.index.Sets {
 		tr := TestSetReport{

@@ -41,9 +41,19 @@ func renderTextMarkdown(b *bytes.Buffer, rep *LeakReport) {
 	p := rep.Parameters
 	w("\nParameters: n-gram %s, min containment %.2f, items under %d tokens unchecked; MinHash %v (threshold %.2f, items ≥ %d tokens, %d bands × %d rows). Tokens: %s.\n",
 		p.NGram, p.MinContainment, p.MinItemTokens, p.MinHash, p.MinHashThreshold, p.MinHashMinTokens, p.MinHashBands, p.MinHashRows, p.Tokenization)
+	if len(p.SkippedLines) > 0 {
+		w("\nTest set lines skipped because they could not be read:\n\n")
+		for _, l := range p.SkippedLines {
+			w("- %s: `%s:%d`: %s\n", l.TestSet, l.File, l.Line, l.Error)
+		}
+	}
 	for _, s := range rep.TestSets {
 		w("\n## %s\n\n", s.Name)
-		w("%d of %d checked items contaminated (%.2f %%); %d unchecked (too short).\n\n", s.ContaminatedItems, s.CheckedItems, s.ContaminatedPercent, len(s.UncheckedIDs))
+		w("%d of %d checked items contaminated (%.2f %%); %d unchecked (too short)", s.ContaminatedItems, s.CheckedItems, s.ContaminatedPercent, len(s.UncheckedIDs))
+		if s.SkippedRecords > 0 {
+			w("; %d records skipped (no text, or a line that could not be read)", s.SkippedRecords)
+		}
+		w(".\n\n")
 		w("Best score per item: %d items untouched", s.Histogram.Zero)
 		for i, n := range s.Histogram.Bins {
 			if n > 0 {

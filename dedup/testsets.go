@@ -32,30 +32,50 @@ type TestItem struct {
 	Text string
 }
 
+// BadLine is a line of a test set file that was skipped because it could
+// not be read (a JSONL line that is not a JSON object).
+type BadLine struct {
+	Line int    `json:"line"`
+	Err  string `json:"error"`
+}
+
+// testSetFile is what loading a test set found.
+type testSetFile struct {
+	items    []TestItem
+	skipped  int       // records without text, and bad lines
+	badLines []BadLine // in file order
+}
+
 // LoadTestSet reads a test set file. A malformed file is an error naming the
-// file and the place; a record that cannot be used (no text) is skipped and
-// counted in skipped.
+// file and the place; a record that cannot be used (no text, or a JSONL line
+// that is not JSON) is skipped and counted in skipped.
 func LoadTestSet(spec TestSetSpec) (items []TestItem, skipped int, err error) {
+	f, err := loadTestSet(spec)
+	return f.items, f.skipped, err
+}
+
+func loadTestSet(spec TestSetSpec) (testSetFile, error) {
+	var f testSetFile
 	data, err := os.ReadFile(spec.Path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("test set %s: %w", spec.Name, err)
+		return f, fmt.Errorf("test set %s: %w", spec.Name, err)
 	}
 	switch spec.Type {
 	case "squad":
-		items, skipped, err = parseSQuAD(data, spec.Questions)
+		f.items, f.skipped, err = parseSQuAD(data, spec.Questions)
 	case "jsonl":
-		items, skipped, err = parseJSONL(data, spec.TextField, spec.IDField)
+		f.items, f.skipped, f.badLines, err = parseJSONL(data, spec.TextField, spec.IDField)
 	case "tsv":
-		items, skipped, err = parseTSV(data, spec.Column, spec.IDColumn)
+		f.items, f.skipped, err = parseTSV(data, spec.Column, spec.IDColumn)
 	case "text":
-		items, skipped = parseText(data, spec.Split == "block")
+		f.items, f.skipped = parseText(data, spec.Split == "block")
 	default:
 		err = fmt.Errorf("unknown type %q (choices: squad, jsonl, tsv, text)", spec.Type)
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("test set %s (%s): %w", spec.Name, spec.Path, err)
+		return testSetFile{}, fmt.Errorf("test set %s (%s): %w", spec.Name, spec.Path, err)
 	}
-	return items, skipped, nil
+	return f, nil
 }
 
 type squadFile struct {
@@ -113,13 +133,13 @@ func parseSQuAD(data []byte, questions bool) ([]TestItem, int, error) {
 	return items, skipped, nil
 }
 
-// parseJSONL reads one JSON object per line.
-func parseJSONL(data []byte, textField, idField string) ([]TestItem, int, error) {
+// parseJSONL reads one JSON object per line. A line that is not a JSON
+// object is skipped, counted and returned in bad, so one broken line does
+// not cost the whole test set; a line too long to read is an error.
+func parseJSONL(data []byte, textField, idField string) (items []TestItem, skipped int, bad []BadLine, err error) {
 	if textField == "" {
 		textField = "text"
 	}
-	var items []TestItem
-	skipped := 0
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
 	line := 0
@@ -131,7 +151,9 @@ func parseJSONL(data []byte, textField, idField string) ([]TestItem, int, error)
 		}
 		var obj map[string]any
 		if err := json.Unmarshal(raw, &obj); err != nil {
-			return nil, 0, fmt.Errorf("line %d: %w", line, err)
+			skipped++
+			bad = append(bad, BadLine{Line: line, Err: "not a JSON object: " + err.Error()})
+			continue
 		}
 		text, _ := obj[textField].(string)
 		if strings.TrimSpace(text) == "" {
@@ -153,9 +175,9 @@ func parseJSONL(data []byte, textField, idField string) ([]TestItem, int, error)
 		items = append(items, TestItem{ID: id, Text: text})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, 0, fmt.Errorf("line %d: %w", line+1, err)
+		return nil, 0, nil, fmt.Errorf("line %d: %w", line+1, err)
 	}
-	return items, skipped, nil
+	return items, skipped, bad, nil
 }
 
 // parseTSV reads a tab-separated file whose first row is a header. Quotes

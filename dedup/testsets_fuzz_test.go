@@ -21,8 +21,11 @@ func FuzzParseJSONL(f *testing.F) {
 	f.Add([]byte("{\"text\":\"a\",\"id\":1}\n\n{\"text\":\"b\"}\n"), "text", "id")
 	f.Add([]byte("not json\n"), "text", "")
 	f.Fuzz(func(t *testing.T, data []byte, textField, idField string) {
-		items, _, err := parseJSONL(data, textField, idField)
+		items, skipped, bad, err := parseJSONL(data, textField, idField)
 		checkItems(t, items, err)
+		if len(bad) > skipped {
+			t.Fatalf("%d bad lines but only %d skipped", len(bad), skipped)
+		}
 	})
 }
 
