@@ -39,6 +39,9 @@ type ReportParams struct {
 	MinHashBands     int     `json:"minhash_bands"`
 	MinHashRows      int     `json:"minhash_rows"`
 	Tokenization     string  `json:"tokenization"`
+	// MaxExamplesPerItem caps the matches listed per item (the earliest in
+	// input order); match_count still counts them all.
+	MaxExamplesPerItem int `json:"max_examples_per_item"`
 	// SkippedLines are the test set lines that could not be read and were
 	// left out (at most maxSkippedLinesListed per set; SkippedRecords of
 	// the set counts them all).
@@ -92,6 +95,16 @@ type ScoreHistogram struct {
 	Bins []int `json:"bins"`
 }
 
+// empty is true when no item scored above zero.
+func (h ScoreHistogram) empty() bool {
+	for _, n := range h.Bins {
+		if n > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // MatchSummary is one (test item, training record) pair.
 type MatchSummary struct {
 	TestID   string  `json:"test_id"`
@@ -124,7 +137,7 @@ func (d *Decontaminator) Report() *LeakReport {
 		Parameters: ReportParams{
 			Action: d.cfg.Action, NGram: ngram, MinContainment: d.cfg.MinContainment, MinItemTokens: d.cfg.MinItemTokens,
 			MinHash: d.cfg.MinHash, MinHashThreshold: d.cfg.MinHashThreshold, MinHashMinTokens: d.cfg.MinHashMinTokens,
-			MinHashBands: d.cfg.MinHashBands, MinHashRows: d.cfg.MinHashRows,
+			MinHashBands: d.cfg.MinHashBands, MinHashRows: d.cfg.MinHashRows, MaxExamplesPerItem: d.cfg.MaxExamples,
 			Tokenization: "words lowercased without diacritics, punctuation separates, apostrophes join; one token per CJK character; MinHash over word pairs",
 		},
 		Train: TrainTotals{

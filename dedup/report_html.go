@@ -63,6 +63,15 @@ func histogramSVG(h ScoreHistogram, threshold float64) template.HTML {
 	tx := float64(left) + threshold*plotW
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" class="threshold"/>`, tx, top-6, tx, hgt-bottom)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="thlabel">threshold %.2f</text>`, tx+4, top+2, threshold)
+	if h.empty() {
+		// Centred on the wider side of the threshold line, not across it.
+		mid := threshold / 2
+		if threshold < 0.5 {
+			mid = (1 + threshold) / 2
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="empty">no matches</text>`, float64(left)+mid*plotW, float64(top)+plotH/2)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="empty small">no item came near any document</text>`, float64(left)+mid*plotW, float64(top)+plotH/2+18)
+	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" class="caption">best score per item (items never touched: %d)</text>`, left, hgt-4, h.Zero)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -133,7 +142,7 @@ td.n { text-align:right; font-variant-numeric:tabular-nums; }
 svg.hist { background:var(--card); border:1px solid var(--line); border-radius:8px; max-width:100%; height:auto; }
 svg .axis { stroke:#8a93a3; } svg .threshold { stroke:var(--hot); stroke-dasharray:4 3; }
 svg text { font:11px system-ui,sans-serif; fill:var(--muted); } svg .count { text-anchor:middle; fill:var(--fg); }
-svg .thlabel { fill:var(--hot); } svg .caption { font-size:12px; }
+svg .thlabel { fill:var(--hot); } svg .caption { font-size:12px; } svg .empty { font-size:14px; text-anchor:middle; fill:var(--muted); } svg .empty.small { font-size:12px; }
 .params { font-size:13px; color:var(--muted); background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 14px; margin-top:14px; }
 .params code { color:var(--fg); }
 .item { background:var(--card); border:1px solid var(--line); border-radius:8px; margin:14px 0; }
@@ -169,22 +178,22 @@ summary { cursor:pointer; font-weight:600; }
 <tr><th>test set</th><th>file</th><th class="n">items</th><th class="n">checked</th><th class="n">contaminated</th><th class="n">%</th><th></th><th class="n">n-gram</th></tr>
 {{range .TestSets}}<tr><td><a href="#set-{{.Name}}">{{.Name}}</a></td><td>{{.File}}</td><td class="n">{{.Items}}</td><td class="n">{{.CheckedItems}}</td><td class="n">{{.ContaminatedItems}}</td><td class="n">{{printf "%.2f" .ContaminatedPercent}}</td><td><div class="meter"><span style="width:{{barw .ContaminatedPercent}}%"></span></div></td><td class="n">{{.NGram}}</td></tr>
 {{end}}</table>
-<div class="params">A document is contaminated by an item when it contains at least <code>{{.Parameters.MinContainment}}</code> of the item's distinct n-grams (n = <code>{{.Parameters.NGram}}</code>){{if .Parameters.MinHash}}, or when a window of it sized like the item contains an estimated <code>{{.Parameters.MinHashThreshold}}</code> of the item's word pairs (MinHash LSH, {{.Parameters.MinHashBands}} bands × {{.Parameters.MinHashRows}} rows, items of at least {{.Parameters.MinHashMinTokens}} tokens){{end}}. Items under {{.Parameters.MinItemTokens}} tokens are too short to judge and listed as unchecked. Tokens: {{.Parameters.Tokenization}}.{{if .Parameters.SkippedLines}}
+<div class="params">A document is contaminated by an item when it contains at least <code>{{.Parameters.MinContainment}}</code> of the item's distinct n-grams (n = <code>{{.Parameters.NGram}}</code>){{if .Parameters.MinHash}}, or when a window of it sized like the item contains an estimated <code>{{.Parameters.MinHashThreshold}}</code> of the item's word pairs (MinHash LSH, {{.Parameters.MinHashBands}} bands × {{.Parameters.MinHashRows}} rows, items of at least {{.Parameters.MinHashMinTokens}} tokens){{end}}. Items under {{.Parameters.MinItemTokens}} tokens are too short to judge and listed as unchecked. Up to {{.Parameters.MaxExamplesPerItem}} matching records are listed per item, the earliest in input order; the match counts include all of them. Tokens: {{.Parameters.Tokenization}}.{{if .Parameters.SkippedLines}}
 <p>Test set lines skipped because they could not be read:</p><ul>{{range .Parameters.SkippedLines}}<li>{{.TestSet}}: <code>{{.File}}:{{.Line}}</code>: {{.Error}}</li>{{end}}</ul>{{end}}</div>
 {{range .TestSets}}
 <h2 id="set-{{.Name}}">{{.Name}} <span class="badge">{{.Type}}</span></h2>
 <p>{{.ContaminatedItems}} of {{.CheckedItems}} checked items contaminated ({{printf "%.2f" .ContaminatedPercent}} %){{if .UncheckedIDs}}; {{len .UncheckedIDs}} unchecked{{end}}{{if .SkippedRecords}}; {{.SkippedRecords}} records skipped (no text, or a line that could not be read){{end}}. n-gram length {{.NGram}}.</p>
 {{hist .Histogram $.Threshold}}
 {{if not .Contaminated}}<p class="ok">No item of this test set was found in the corpus.</p>{{end}}
-{{range .Contaminated}}
+{{$set := .}}{{range .Contaminated}}
 <section class="item">
-<header><h3>{{.TestID}}</h3><span>best score {{printf "%.2f" .Score}} · {{.MatchCount}} matching record{{if ne .MatchCount 1}}s{{end}}</span></header>
+<header><h3>{{$set.Name}}/{{.TestID}}</h3><span>best score {{printf "%.2f" .Score}} · {{.MatchCount}} matching record{{if ne .MatchCount 1}}s{{end}}</span></header>
 {{$item := .}}{{range .Matches}}
 <div class="pair">
-<div class="side"><div class="label">test item {{$item.TestID}}</div><div class="text">{{range segments $item.Text .ItemSpans}}{{if .Mark}}<mark>{{.Text}}</mark>{{else}}{{.Text}}{{end}}{{end}}</div></div>
+<div class="side"><div class="label">test item {{$set.Name}}/{{$item.TestID}}</div><div class="text">{{range segments $item.Text .ItemSpans}}{{if .Mark}}<mark>{{.Text}}</mark>{{else}}{{.Text}}{{end}}{{end}}</div></div>
 <div class="side"><div class="label">training record <b>{{.TrainID}}</b>{{if .TrainURL}} · {{.TrainURL}}{{end}} <span class="badge {{.Method}}">{{.Method}} {{printf "%.2f" .Score}}</span>{{if .ExcerptPos}} · from byte {{.ExcerptPos}}{{end}}</div><div class="text">{{range segments .Excerpt .Spans}}{{if .Mark}}<mark>{{.Text}}</mark>{{else}}{{.Text}}{{end}}{{end}}</div></div>
 </div>
-{{end}}{{if .MoreMatches}}<div class="more">… and {{.MoreMatches}} more matching records (see report.json for counts).</div>{{end}}
+{{end}}{{if .MoreMatches}}<div class="more">… and {{.MoreMatches}} more matching records: only the first {{$.Parameters.MaxExamplesPerItem}} in input order are listed here and in report.json (max_examples_per_item); the count includes all.</div>{{end}}
 </section>
 {{end}}
 <details><summary>Clean item ids ({{len .CleanIDs}}) — evaluate on these for an uncontaminated score</summary><div class="ids">{{join .CleanIDs ", "}}</div></details>

@@ -41,6 +41,7 @@ func renderTextMarkdown(b *bytes.Buffer, rep *LeakReport) {
 	p := rep.Parameters
 	w("\nParameters: n-gram %s, min containment %.2f, items under %d tokens unchecked; MinHash %v (threshold %.2f, items ≥ %d tokens, %d bands × %d rows). Tokens: %s.\n",
 		p.NGram, p.MinContainment, p.MinItemTokens, p.MinHash, p.MinHashThreshold, p.MinHashMinTokens, p.MinHashBands, p.MinHashRows, p.Tokenization)
+	w("Up to %d matching records are listed per item, the earliest in input order; the match counts include all of them.\n", p.MaxExamplesPerItem)
 	if len(p.SkippedLines) > 0 {
 		w("\nTest set lines skipped because they could not be read:\n\n")
 		for _, l := range p.SkippedLines {
@@ -54,15 +55,19 @@ func renderTextMarkdown(b *bytes.Buffer, rep *LeakReport) {
 			w("; %d records skipped (no text, or a line that could not be read)", s.SkippedRecords)
 		}
 		w(".\n\n")
-		w("Best score per item: %d items untouched", s.Histogram.Zero)
-		for i, n := range s.Histogram.Bins {
-			if n > 0 {
-				w(", %d in (%.1f, %.1f]", n, float64(i)/10, float64(i+1)/10)
+		if s.Histogram.empty() {
+			w("Best score per item: no matches (no item came near any document).\n\n")
+		} else {
+			w("Best score per item: %d items untouched", s.Histogram.Zero)
+			for i, n := range s.Histogram.Bins {
+				if n > 0 {
+					w(", %d in (%.1f, %.1f]", n, float64(i)/10, float64(i+1)/10)
+				}
 			}
+			w(".\n\n")
 		}
-		w(".\n\n")
 		for _, it := range s.Contaminated {
-			w("### %s (score %.2f, %d matching records)\n\n", it.TestID, it.Score, it.MatchCount)
+			w("### %s/%s (score %.2f, %d matching records)\n\n", s.Name, it.TestID, it.Score, it.MatchCount)
 			w("> %s\n\n", oneLine(it.Text, 400))
 			for _, m := range it.Matches {
 				w("- `%s`", m.TrainID)
@@ -72,7 +77,7 @@ func renderTextMarkdown(b *bytes.Buffer, rep *LeakReport) {
 				w(" — %s, score %.4f\n", m.Method, m.Score)
 			}
 			if it.MoreMatches > 0 {
-				w("- … and %d more\n", it.MoreMatches)
+				w("- … and %d more (only the first %d are listed)\n", it.MoreMatches, p.MaxExamplesPerItem)
 			}
 			w("\n")
 		}
