@@ -53,5 +53,15 @@ func NewArrow(c *ArrowConfig, env *flow.Env) (*pack.ShardWriter, error) {
 		MaxShardBytes: c.MaxShardBytes,
 		MaxRows:       c.MaxRows,
 		Logger:        env.Logger,
+		// Other sinks of the run (kafka with publish: shards) may follow
+		// the directory through flow's shard notices.
+		OnShardClosed: announceShard,
+	})
+}
+
+func announceShard(ev pack.ShardClosed) error {
+	return flow.AnnounceShard(flow.ShardNotice{
+		Dir: ev.Dir, File: ev.Shard.File, Index: ev.Index, Rows: ev.Shard.Rows, Bytes: ev.Shard.Bytes, XXHash64: ev.Shard.XXHash64,
+		Complete: ev.Complete, Shards: ev.Shards, TotalRows: ev.Rows, TotalBytes: ev.Bytes,
 	})
 }

@@ -14,7 +14,9 @@ import (
 )
 
 // SinkConfig is `sinks: [{type: kafka, ...}]`: kept records published for
-// other consumers (a trainer, an indexer), keyed by record id.
+// other consumers (a trainer, an indexer), keyed by record id; or notices
+// of the Arrow shards another sink of the run closes, for a trainer that
+// follows them (see shardnotice.go).
 type SinkConfig struct {
 	Brokers     []string `yaml:"brokers" help:"bootstrap brokers, host:port" required:"true"`
 	Topic       string   `yaml:"topic" help:"topic to publish to; created if missing" required:"true"`
@@ -22,10 +24,15 @@ type SinkConfig struct {
 	Metadata    bool     `yaml:"metadata" help:"include each record's metadata under \"metadata\""`
 	Tokens      bool     `yaml:"tokens" help:"include token ids under \"input_ids\""`
 	Compression string   `yaml:"compression" help:"compression of produced message batches" choices:"none,gzip,snappy,lz4,zstd"`
+	Publish     string   `yaml:"publish" help:"records: kept records; shards: a notice per Arrow shard closed in the shards directory (file, rows, bytes, xxhash64, complete); both" choices:"records,shards,both"`
+	Shards      string   `yaml:"shards" path:"output" help:"with publish shards or both: the directory of the run's arrow sink whose shards are announced"`
 }
 
 // Validate checks the broker addresses.
 func (c *SinkConfig) Validate() error {
+	if c.Publish != "records" && c.Shards == "" {
+		return &flow.FieldError{Field: "shards", Err: fmt.Errorf("publish %s needs the arrow sink's directory", c.Publish)}
+	}
 	if c.Partitions < 1 {
 		return &flow.FieldError{Field: "partitions", Err: fmt.Errorf("must be at least 1, got %d", c.Partitions)}
 	}
@@ -38,9 +45,9 @@ func (c *SinkConfig) Validate() error {
 }
 
 func init() {
-	flow.RegisterSink("kafka", "kept records as JSON messages (text, url, timestamp, id, metadata) to a Kafka topic, keyed by id",
-		SinkConfig{Metadata: true, Compression: "zstd", Partitions: 1},
-		func(c *SinkConfig, env *flow.Env) (flow.Sink, error) { return newTopicSink(*c), nil })
+	flow.RegisterSink("kafka", "kept records as JSON messages (text, url, timestamp, id, metadata) to a Kafka topic, keyed by id; or a notice per closed Arrow shard, for trainers that follow the shards",
+		SinkConfig{Metadata: true, Compression: "zstd", Partitions: 1, Publish: "records", Shards: "shards"},
+		func(c *SinkConfig, env *flow.Env) (flow.Sink, error) { return newTopicSink(*c, env), nil })
 }
 
 // sinkBatch is how many messages are sent in one synchronous write.
@@ -52,6 +59,7 @@ type topicSink struct {
 	pending []kgo.Message
 	line    bytes.Buffer
 	created bool
+	notices *shardNotices // publish shards or both
 }
 
 type sinkRecord struct {
@@ -63,9 +71,17 @@ type sinkRecord struct {
 	InputIDs  []int32        `json:"input_ids,omitempty"`
 }
 
-func newTopicSink(c SinkConfig) *topicSink {
+func newTopicSink(c SinkConfig, env *flow.Env) *topicSink {
 	t := &Transport{Config: Config{Compression: c.Compression}}
-	return &topicSink{cfg: c, w: &kgo.Writer{
+	s := &topicSink{cfg: c}
+	if c.Publish == "shards" || c.Publish == "both" {
+		pipeline := ""
+		if env != nil {
+			pipeline = env.PipelineName
+		}
+		s.notices = watchShardNotices(c, pipeline)
+	}
+	s.w = &kgo.Writer{
 		Addr:         kgo.TCP(c.Brokers...),
 		Transport:    t.clientTransport(),
 		Topic:        c.Topic,
@@ -74,10 +90,14 @@ func newTopicSink(c SinkConfig) *topicSink {
 		RequiredAcks: kgo.RequireAll,
 		Compression:  t.compression(),
 		MaxAttempts:  10,
-	}}
+	}
+	return s
 }
 
 func (s *topicSink) Write(r *flow.Record) error {
+	if s.cfg.Publish == "shards" {
+		return nil
+	}
 	rec := sinkRecord{Text: r.Text, URL: r.URL, Timestamp: r.Timestamp, ID: r.ID}
 	if s.cfg.Metadata {
 		rec.Metadata = r.Meta
@@ -106,9 +126,8 @@ func (s *topicSink) flush() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if !s.created {
-		err := createTopics(ctx, s.cfg.Brokers, []kgo.TopicConfig{{Topic: s.cfg.Topic, NumPartitions: max(s.cfg.Partitions, 1), ReplicationFactor: 1}}, false)
-		if err != nil {
-			return fmt.Errorf("kafka sink %s: %w", s.cfg.Topic, err)
+		if err := createSinkTopic(ctx, s.cfg); err != nil {
+			return err
 		}
 		s.created = true
 	}
@@ -119,8 +138,18 @@ func (s *topicSink) flush() error {
 	return nil
 }
 
+func createSinkTopic(ctx context.Context, c SinkConfig) error {
+	err := createTopics(ctx, c.Brokers, []kgo.TopicConfig{{Topic: c.Topic, NumPartitions: max(c.Partitions, 1), ReplicationFactor: 1}}, false)
+	if err != nil {
+		return fmt.Errorf("kafka sink %s: %w", c.Topic, err)
+	}
+	return nil
+}
+
 // Close sends what is buffered; the records are visible to consumers as
-// soon as each write is acknowledged (a topic has no atomic rename).
+// soon as each write is acknowledged (a topic has no atomic rename). Shard
+// notices go on until the arrow sink completes its directory, which may
+// close after this sink (sinks close in pipeline order).
 func (s *topicSink) Close() error {
 	err := s.flush()
 	if cerr := s.w.Close(); err == nil {
