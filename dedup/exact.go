@@ -11,6 +11,7 @@ import (
 // ExactConfig is the YAML configuration of exact_dedup.
 type ExactConfig struct {
 	Key              string `yaml:"key" choices:"text,url" help:"what must be equal: the normalized text or the normalized URL"`
+	URLRule          string `yaml:"url_rule" choices:"c4,params" help:"url key: c4 (C4's rule: scheme and www. removed, everything from ?utm_, ?ref or ?feed on cut, trailing / removed, case kept) or params (lowercase host, only the utm_*, ref and feed parameters and the fragment removed)"`
 	StripPunctuation bool   `yaml:"strip_punctuation" help:"text key: ignore punctuation"`
 	DigitsToZero     bool   `yaml:"digits_to_zero" help:"text key: treat every digit as 0"`
 	// ExpectedDocuments presizes the set so it never grows (optional).
@@ -22,6 +23,9 @@ func (c *ExactConfig) Validate() error {
 	if c.Key != "text" && c.Key != "url" {
 		return &flow.FieldError{Field: "key", Err: fmt.Errorf("must be text or url, got %q", c.Key)}
 	}
+	if c.URLRule != "" && c.URLRule != URLRuleC4 && c.URLRule != URLRuleParams {
+		return &flow.FieldError{Field: "url_rule", Err: fmt.Errorf("must be c4 or params, got %q", c.URLRule)}
+	}
 	if c.ExpectedDocuments < 0 {
 		return &flow.FieldError{Field: "expected_documents", Err: fmt.Errorf("must not be negative")}
 	}
@@ -31,14 +35,29 @@ func (c *ExactConfig) Validate() error {
 func init() {
 	flow.RegisterStage("exact_dedup",
 		"drop documents whose normalized text (NFKC, case-folded, whitespace collapsed) or normalized URL was seen before; first seen wins",
-		ExactConfig{Key: "text"},
+		ExactConfig{Key: "text", URLRule: URLRuleC4},
 		func(c *ExactConfig, env *flow.Env) (flow.Stage, error) {
 			if err := c.Validate(); err != nil {
 				return nil, err
 			}
-			return NewExactDedup(*c, env.Counters), nil
+			d := NewExactDedup(*c, env.Counters)
+			if c.Key == "url" && c.URLRule == URLRuleParams {
+				// PartitionKey routes URLs by C4's rule (NormalizeURL), so
+				// over Kafka this rule runs as a plain sequential stage on
+				// one worker instead of split by key.
+				return sequentialExact{d}, nil
+			}
+			return d, nil
 		})
 }
+
+// sequentialExact is exact_dedup without PartitionKey: Process, Sequential
+// and Finish only.
+type sequentialExact struct{ d *ExactDedup }
+
+func (s sequentialExact) Process(r *flow.Record) string    { return s.d.Process(r) }
+func (s sequentialExact) Sequential()                      {}
+func (s sequentialExact) Finish(ctx context.Context) error { return s.d.Finish(ctx) }
 
 // ExactDedup drops a document whose key (hash of normalized text or URL) an
 // earlier document had. It keeps only 64-bit hashes in a Uint64Set: 10.7–16
@@ -51,7 +70,9 @@ type ExactDedup struct {
 	counters *flow.Counters
 }
 
-// NewExactDedup builds the stage; counters may be nil.
+// NewExactDedup builds the stage; counters may be nil. Its PartitionKey
+// follows C4's URL rule: with url_rule params, run it as a stage without
+// PartitionKey (as the registered exact_dedup does).
 func NewExactDedup(cfg ExactConfig, counters *flow.Counters) *ExactDedup {
 	if counters == nil {
 		counters = &flow.Counters{}
@@ -71,7 +92,7 @@ func (d *ExactDedup) Sequential() {}
 func (d *ExactDedup) Process(r *flow.Record) string {
 	var key uint64
 	if d.cfg.Key == "url" {
-		u, ok := NormalizeURL(r.URL)
+		u, ok := d.normalizeURL(r.URL)
 		if !ok {
 			// Nothing to compare: keep it rather than call every
 			// URL-less record a duplicate of the first.
@@ -89,6 +110,14 @@ func (d *ExactDedup) Process(r *flow.Record) string {
 		return "duplicate_url"
 	}
 	return "duplicate_text"
+}
+
+// normalizeURL applies the configured URL rule.
+func (d *ExactDedup) normalizeURL(raw string) (string, bool) {
+	if d.cfg.URLRule == URLRuleParams {
+		return NormalizeURLParams(raw)
+	}
+	return NormalizeURL(raw)
 }
 
 // IndexBytes is the memory held by the index.

@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -57,18 +58,51 @@ func (k *textKeyer) normalize(text string) []byte {
 // key is the xxhash64 of the normalized text.
 func (k *textKeyer) key(text string) uint64 { return xxhash.Sum64(k.normalize(text)) }
 
+// URL rules of exact_dedup's url key.
+const (
+	URLRuleC4     = "c4"     // C4's own rule, byte for byte (the default)
+	URLRuleParams = "params" // drop only the tracking parameters, lowercase the host
+)
+
+// C4's normalize_url (TFDS c4_utils.py), which C4 deduplicated pages by:
+// the two substitutions are unanchored and case-sensitive, and the second
+// cuts everything from a "?utm_", "?ref" or "?feed" to the end, including
+// other parameters after it ("?ref=x&id=3" goes whole, "?id=3&ref=x" stays).
+var (
+	c4URLScheme = regexp.MustCompile(`https?://(www\.)?`)
+	c4URLQuery  = regexp.MustCompile(`\?(utm_|ref|feed).*`)
+)
+
+// NormalizeURL returns the form under which two URLs count as the same page
+// by C4's rule: every "http://", "https://", "http://www." and
+// "https://www." removed, everything from the first "?utm_", "?ref" or
+// "?feed" on removed, trailing "/" removed; nothing else changes (case,
+// ports, fragments and other parameters stay). ok is false when raw is not
+// a URL with a host, so records without a real URL are kept rather than
+// all counted as one page (C4 had only the absolute URLs of WARC headers).
+func NormalizeURL(raw string) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	if u, err := url.Parse(raw); err != nil || u.Host == "" {
+		return "", false
+	}
+	s := c4URLScheme.ReplaceAllString(raw, "")
+	s = c4URLQuery.ReplaceAllString(s, "")
+	return strings.TrimRight(s, "/"), true
+}
+
 // droppedQuery reports query parameters that only track where a visitor came
-// from and do not change the page (C4's URL rule).
+// from and do not change the page.
 func droppedQuery(name string) bool {
 	name = strings.ToLower(name)
 	return strings.HasPrefix(name, "utm_") || name == "ref" || name == "feed"
 }
 
-// NormalizeURL returns the form under which two URLs count as the same page:
-// no scheme, lowercase host without "www.", tracking parameters (utm_*, ref,
-// feed) and the fragment removed, no trailing "/". ok is false when raw is
-// not a URL with a host.
-func NormalizeURL(raw string) (string, bool) {
+// NormalizeURLParams is the url_rule "params": no scheme, lowercase host
+// without "www." and default port, the tracking parameters (utm_*, ref,
+// feed: names compared without case) and the fragment removed while other
+// parameters stay, no trailing "/". ok is false when raw is not a URL with
+// a host.
+func NormalizeURLParams(raw string) (string, bool) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" {
 		return "", false

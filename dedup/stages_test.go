@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -116,36 +117,102 @@ func TestExactDedupURL(t *testing.T) {
 		{ID: "4", URL: ""},
 		{ID: "5", URL: "not a url"},
 		{ID: "6", URL: "https://example.com/page/?feed=rss&id=3"},
+		{ID: "7", URL: "https://Example.com/page?reference=9"},
+		{ID: "8", URL: "https://example.com/page?id=3#top"},
 	}
-	sink, rej, stats := runStage(t, "exact_dedup", func(c any) { c.(*ExactConfig).Key = "url" }, 2, recs)
-	if got, want := ids(sink.got), "1,3,4,5"; got != want {
-		t.Errorf("kept %s, want %s", got, want)
-	}
-	if got, want := rejected(rej.got), "2:duplicate_url,6:duplicate_url"; got != want {
-		t.Errorf("rejected %s, want %s", got, want)
-	}
-	if n := stats.Stages[0].Counts["no_url"]; n != 2 {
-		t.Errorf("no_url = %d, want 2", n)
+	for _, c := range []struct {
+		rule, kept, rejected string
+	}{
+		// C4: 1, 7 → Example.com/page; 6 → example.com/page (case counts);
+		// 2 and 8 keep their parameters and fragment.
+		{URLRuleC4, "1,2,3,4,5,6,8", "7:duplicate_url"},
+		// params: 1, 2, 6, 8 → example.com/page?id=3; 7 keeps reference=9.
+		{URLRuleParams, "1,3,4,5,7", "2:duplicate_url,6:duplicate_url,8:duplicate_url"},
+	} {
+		sink, rej, stats := runStage(t, "exact_dedup", func(cfg any) {
+			cfg.(*ExactConfig).Key = "url"
+			cfg.(*ExactConfig).URLRule = c.rule
+		}, 2, recs)
+		if got := ids(sink.got); got != c.kept {
+			t.Errorf("%s: kept %s, want %s", c.rule, got, c.kept)
+		}
+		if got := rejected(rej.got); got != c.rejected {
+			t.Errorf("%s: rejected %s, want %s", c.rule, got, c.rejected)
+		}
+		if n := stats.Stages[0].Counts["no_url"]; n != 2 {
+			t.Errorf("%s: no_url = %d, want 2", c.rule, n)
+		}
 	}
 }
 
+// TestNormalizeURL: the c4 column was computed with TFDS's normalize_url
+// (c4_utils.py) in Python on the same strings.
 func TestNormalizeURL(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"https://www.example.com/", "example.com"},
-		{"HTTP://Example.COM:80/a/b/", "example.com/a/b"},
-		{"https://example.com/a?utm_medium=x&UTM_campaign=y", "example.com/a"},
-		{"https://example.com/a?b=1&ref=x&feed=y&c=2", "example.com/a?b=1&c=2"},
-		{"https://example.com/a#section", "example.com/a"},
+	cases := []struct{ in, c4, params string }{
+		{"https://www.example.com/", "example.com", "example.com"},
+		{"https://www.example.com/a?utm_source=x&id=3", "example.com/a", "example.com/a?id=3"},
+		{"https://example.com/a?id=3&utm_source=x", "example.com/a?id=3&utm_source=x", "example.com/a?id=3"},
+		{"https://example.com/a?b=1&ref=x&feed=y&c=2", "example.com/a?b=1&ref=x&feed=y&c=2", "example.com/a?b=1&c=2"},
+		{"https://example.com/a?reference=1", "example.com/a", "example.com/a?reference=1"},
+		{"https://example.com/a?feedback=1", "example.com/a", "example.com/a?feedback=1"},
+		{"https://example.com/a?q=1?ref=2", "example.com/a?q=1", "example.com/a?q=1?ref=2"},
+		{"https://example.com/a?UTM_campaign=y", "example.com/a?UTM_campaign=y", "example.com/a"},
+		{"HTTPS://Example.COM/A/", "HTTPS://Example.COM/A", "example.com/A"},
+		{"HTTP://Example.COM:80/a/b/", "HTTP://Example.COM:80/a/b", "example.com/a/b"},
+		{"http://example.com:80/a", "example.com:80/a", "example.com/a"},
+		{"https://example.com/a#section", "example.com/a#section", "example.com/a"},
+		{"https://www.example.com/go?to=http://www.other.org/x", "example.com/go?to=other.org/x", "example.com/go?to=http://www.other.org/x"},
+		{"ftp://example.com/a/", "ftp://example.com/a", "example.com/a"},
+		{"https://example.com/a///", "example.com/a", "example.com/a"},
+		{"  https://example.com/?utm_source=x \n", "example.com", "example.com"},
 	}
 	for _, c := range cases {
-		if got, ok := NormalizeURL(c.in); !ok || got != c.want {
-			t.Errorf("NormalizeURL(%q) = %q, %v; want %q", c.in, got, ok, c.want)
+		if got, ok := NormalizeURL(c.in); !ok || got != c.c4 {
+			t.Errorf("NormalizeURL(%q) = %q, %v; want %q", c.in, got, ok, c.c4)
+		}
+		if got, ok := NormalizeURLParams(c.in); !ok || got != c.params {
+			t.Errorf("NormalizeURLParams(%q) = %q, %v; want %q", c.in, got, ok, c.params)
 		}
 	}
-	for _, bad := range []string{"", "relative/path", "%zz", "mailto:x@y"} {
+	for _, bad := range []string{"", "relative/path", "%zz", "mailto:x@y", "not a url"} {
 		if got, ok := NormalizeURL(bad); ok {
 			t.Errorf("NormalizeURL(%q) = %q, want not ok", bad, got)
 		}
+		if got, ok := NormalizeURLParams(bad); ok {
+			t.Errorf("NormalizeURLParams(%q) = %q, want not ok", bad, got)
+		}
+	}
+}
+
+// TestExactURLRuleRouting: the keyed (distributed) exact_dedup routes URLs
+// by C4's rule, so only that rule may offer PartitionKey; the params rule
+// runs as a plain sequential stage.
+func TestExactURLRuleRouting(t *testing.T) {
+	comp, _ := flow.Lookup(flow.KindStage, "exact_dedup")
+	if def := comp.NewConfig().(*ExactConfig); def.URLRule != URLRuleC4 {
+		t.Errorf("default url_rule %q, want c4", def.URLRule)
+	}
+	for _, c := range []struct {
+		key, rule string
+		keyed     bool
+	}{{"url", URLRuleC4, true}, {"url", URLRuleParams, false}, {"text", URLRuleParams, true}} {
+		cfg := comp.NewConfig().(*ExactConfig)
+		cfg.Key, cfg.URLRule = c.key, c.rule
+		st, err := comp.Build(cfg, &flow.Env{Counters: &flow.Counters{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, keyed := st.(flow.Partitioner); keyed != c.keyed {
+			t.Errorf("key %s rule %s: Partitioner = %v, want %v", c.key, c.rule, keyed, c.keyed)
+		}
+		if _, seq := st.(flow.Sequential); !seq {
+			t.Errorf("key %s rule %s: not sequential", c.key, c.rule)
+		}
+	}
+	bad := &ExactConfig{Key: "url", URLRule: "regex"}
+	var fe *flow.FieldError
+	if err := bad.Validate(); !errors.As(err, &fe) || fe.Field != "url_rule" {
+		t.Errorf("url_rule regex: %v, want a url_rule error", err)
 	}
 }
 
