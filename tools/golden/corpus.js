@@ -1,5 +1,11 @@
 // corpus.js assembles the texts the goldens are computed on, deterministically
-// (same shared test data in, same corpus out). Each record: {src, text}.
+// (same test data in, same corpus out). Each record: {src, text}.
+//
+// It reads the repository's testdata/ (byte-for-byte copies of the shared
+// sample data): WikiText-2 and zhwiki from testdata/corpus/*.gz, the Dolma
+// CCNet pages from testdata/text, XQuAD from testdata/testsets and the WET
+// file from testdata/warc. A directory laid out like the shared test data
+// (text/*.txt uncompressed) works too.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -119,12 +125,19 @@ function soup(n, seed) {
   return out;
 }
 
-function buildCorpus(shared) {
-  const read = (...p) => fs.readFileSync(path.join(shared, ...p), 'utf8');
+function buildCorpus(testdata) {
+  const read = (...p) => fs.readFileSync(path.join(testdata, ...p), 'utf8');
+  // readText reads a text sample: testdata/corpus/NAME.gz where the
+  // repository keeps it compressed, else text/NAME.
+  const readText = (name) => {
+    const packed = path.join(testdata, 'corpus', name + '.gz');
+    if (fs.existsSync(packed)) return zlib.gunzipSync(fs.readFileSync(packed)).toString('utf8');
+    return read('text', name);
+  };
   const recs = [];
   const add = (src, texts) => texts.forEach((text) => recs.push({ src, text }));
-  add('wikitext', nonEmptyLines(read('text', 'wikitext-2-test.txt')));
-  add('zhwiki', nonEmptyLines(read('text', 'zhwiki-AA-wiki_00.txt')));
+  add('wikitext', nonEmptyLines(readText('wikitext-2-test.txt')));
+  add('zhwiki', nonEmptyLines(readText('zhwiki-AA-wiki_00.txt')));
   for (const lang of ['en', 'zh']) {
     const squad = JSON.parse(read('testsets', `xquad.${lang}.json`));
     const texts = [];
@@ -137,10 +150,10 @@ function buildCorpus(shared) {
     add(`xquad.${lang}`, texts);
   }
   for (const f of ['dolma-cc_en_head-0091.jsonl', 'dolma-cc_en_head-0174.jsonl']) {
-    const docs = nonEmptyLines(read('text', f)).map((l) => JSON.parse(l).text);
+    const docs = nonEmptyLines(readText(f)).map((l) => JSON.parse(l).text);
     add('commoncrawl', docs); // whole documents, newlines and all
   }
-  add('wet', wetConversions(fs.readFileSync(path.join(shared, 'warc', 'whirlwind.warc.wet.gz'))));
+  add('wet', wetConversions(fs.readFileSync(path.join(testdata, 'warc', 'whirlwind.warc.wet.gz'))));
   add('messy', MESSY);
   add('random', soup(3000, 20240601));
   return recs;

@@ -16,7 +16,9 @@
 // special tokens written in the text) and seeded random Unicode soup.
 //
 // Usage (from the repo root, after `npm ci --prefix tools/golden`):
-//   node tools/golden/goldens.js [path/to/shared/testdata]
+//   node tools/golden/goldens.js [TESTDATA_DIR]
+// TESTDATA_DIR defaults to the repository's testdata/, so a fresh clone
+// regenerates the committed goldens byte for byte.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -26,7 +28,7 @@ const { get_encoding } = require('tiktoken');
 const { buildCorpus } = require('./corpus');
 
 const repo = path.resolve(__dirname, '..', '..');
-const shared = path.resolve(process.argv[2] || path.join(repo, '..', 'shared', 'testdata'));
+const testdata = path.resolve(process.argv[2] || path.join(repo, 'testdata'));
 const outDir = path.join(repo, 'testdata', 'tokenize', 'golden');
 const vocabDir = path.join(repo, 'testdata', 'tokenize', 'vocab');
 const gpt2Dir = path.join(repo, 'testdata', 'tokenize', 'gpt2');
@@ -110,7 +112,7 @@ function writeGz(file, text) {
 
 async function main() {
   fs.mkdirSync(outDir, { recursive: true });
-  const corpus = buildCorpus(shared);
+  const corpus = buildCorpus(testdata);
   writeGz(path.join(outDir, 'corpus.jsonl.gz'), corpus.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const manifest = { generator: 'tools/golden/goldens.js', tokenizers: require('tokenizers/package.json').version, tiktoken: JSON.parse(fs.readFileSync(path.join(__dirname, 'node_modules', 'tiktoken', 'package.json'), 'utf8')).version, texts: corpus.length, goldens: [] };
   for (const g of goldens) {
