@@ -129,6 +129,7 @@ func mapLines(in io.Reader, out io.Writer, workers int, fn func(string, []byte) 
 		lines []string
 		out   []byte
 		errs  []error
+		bad   []int // line numbers of errs
 		done  chan struct{}
 	}
 	work := make(chan *batch, workers)
@@ -141,7 +142,7 @@ func mapLines(in io.Reader, out io.Writer, workers int, fn func(string, []byte) 
 					b.out, e = fn(l, b.out)
 					if e != nil {
 						b.errs = append(b.errs, e)
-						report(b.first+i, e)
+						b.bad = append(b.bad, b.first+i)
 					}
 					b.out = append(b.out, '\n')
 				}
@@ -189,6 +190,11 @@ func mapLines(in io.Reader, out io.Writer, workers int, fn func(string, []byte) 
 	for b := range ordered {
 		<-b.done
 		bad += len(b.errs)
+		// Reported here, in input order and on one goroutine, so messages
+		// come out in line order and report need not be safe for concurrency.
+		for i, e := range b.errs {
+			report(b.bad[i], e)
+		}
 		if err == nil {
 			_, err = out.Write(b.out)
 		}
