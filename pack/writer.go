@@ -194,13 +194,11 @@ func (w *ShardWriter) write(r *flow.Record) error {
 		w.dropped++
 		return nil
 	}
-	if !w.started {
-		if err := w.startFresh(); err != nil {
-			return err
-		}
-	}
 	if w.layout == nil {
 		if err := w.setLayout(r); err != nil {
+			return err
+		}
+		if err := w.publishSchema(); err != nil {
 			return err
 		}
 	} else if l := LayoutOf(r.Fields); l != nil && l != w.layout && l != w.sameLayout {
@@ -276,6 +274,21 @@ func (w *ShardWriter) setLayout(r *flow.Record) error {
 	w.manifest.Schema = js
 	w.builder = array.NewRecordBuilder(w.mem, w.schema)
 	return nil
+}
+
+// publishSchema makes the schema known to followers as soon as the first
+// record fixes it, before any shard closes: a follower learns the mode,
+// sequence length and vocabulary from the manifest, and must not mistake a
+// directory whose first shard is still open for one without metadata. A
+// resumed directory that lists shards has the (checked) schema already.
+func (w *ShardWriter) publishSchema() error {
+	if !w.started {
+		return w.startFresh()
+	}
+	if len(w.manifest.Shards) > 0 {
+		return nil
+	}
+	return writeManifest(w.opts.Dir, &w.manifest)
 }
 
 func (w *ShardWriter) shardFull() bool {
