@@ -77,7 +77,7 @@ func TestCountFileJSONL(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	if err := countFile(p, func(s string) { got = append(got, s) }); err != nil {
+	if _, err := countFile(p, func(s string) { got = append(got, s) }); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(got, "|") != "a b|c" {

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -21,7 +18,7 @@ func init() {
 	register(command{
 		name:    "vocab",
 		usage:   "train --kind wordpiece|bpe --size N --out DIR [--cased] [--compare VOCAB] (--pipeline PIPELINE.yaml | FILE...)",
-		summary: "learn a WordPiece or byte-level BPE vocabulary from a pipeline's text stream or from text/JSONL files",
+		summary: "learn a WordPiece or byte-level BPE vocabulary from a pipeline's text stream or from text/JSONL files (plain, gzip or zstd)",
 		run:     runVocab,
 	})
 }
@@ -63,11 +60,19 @@ func runVocab(args []string) int {
 			return code
 		}
 	} else {
+		var skipped fileCount
 		for _, f := range files {
-			if err := countFile(f, add); err != nil {
+			c, err := countFile(f, add)
+			if err != nil {
 				fmt.Fprintln(os.Stderr, "corpusflow vocab train:", err)
 				return exitFailure
 			}
+			skipped.badUTF8 += c.badUTF8
+			skipped.badJSON += c.badJSON
+		}
+		if skipped.badUTF8+skipped.badJSON > 0 {
+			fmt.Fprintf(os.Stderr, "corpusflow vocab train: skipped %d lines that are not valid UTF-8 and %d that are not JSON objects\n",
+				skipped.badUTF8, skipped.badJSON)
 		}
 	}
 	vocab, err := tokenize.Train(counter, tokenize.TrainOptions{VocabSize: *size, MinFrequency: *minFreq})
@@ -117,42 +122,6 @@ func (s *textSample) add(t string) {
 	if s.bytes < s.limit {
 		s.texts = append(s.texts, t)
 		s.bytes += len(t)
-	}
-}
-
-// countFile reads one text per line; in a .jsonl file, the "text" field of
-// each object. Lines that are not JSON objects are reported and skipped.
-func countFile(path string, add func(string)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	jsonl := strings.HasSuffix(path, ".jsonl")
-	r := bufio.NewReaderSize(f, 1<<16)
-	for lineNo := 1; ; lineNo++ {
-		line, err := r.ReadString('\n')
-		if line != "" {
-			line = strings.TrimRight(line, "\r\n")
-			if jsonl {
-				var doc struct {
-					Text string `json:"text"`
-				}
-				if jerr := json.Unmarshal([]byte(line), &doc); jerr != nil {
-					fmt.Fprintf(os.Stderr, "corpusflow vocab train: %s line %d: not a JSON object, skipped: %v\n", path, lineNo, jerr)
-				} else {
-					add(doc.Text)
-				}
-			} else {
-				add(line)
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
 	}
 }
 
