@@ -70,7 +70,7 @@ func BenchmarkEncode(b *testing.B) {
 						tokens += len(ids)
 					}
 				}
-				cpu.report(b, size)
+				cpu.report(b, size, int64(tokens))
 				b.ReportMetric(float64(tokens)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 			})
 		}
@@ -79,7 +79,8 @@ func BenchmarkEncode(b *testing.B) {
 
 // BenchmarkEncodeParallel encodes the corpus with GOMAXPROCS goroutines
 // taking lines from a shared counter (run with -cpu 1,2); one op is the
-// whole corpus.
+// whole corpus. Besides MB/s it reports tokens/s (wall clock) and MB and
+// tokens per CPU-second.
 func BenchmarkEncodeParallel(b *testing.B) {
 	for _, bt := range benchTokenizers {
 		tok, err := Load(bt.path)
@@ -91,23 +92,29 @@ func BenchmarkEncodeParallel(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%s", bt.name, lang), func(b *testing.B) {
 				b.SetBytes(size)
 				workers := runtime.GOMAXPROCS(0)
+				var tokens atomic.Int64 // per pass over the corpus
 				cpu := startCPUClock()
 				for b.Loop() {
 					var next atomic.Int64
 					var wg sync.WaitGroup
+					tokens.Store(0)
 					for range workers {
 						wg.Add(1)
 						go func() {
 							defer wg.Done()
 							var ids []int32
+							n := 0
 							for i := next.Add(1) - 1; i < int64(len(lines)); i = next.Add(1) - 1 {
 								ids = tok.Encode(lines[i], ids[:0])
+								n += len(ids)
 							}
+							tokens.Add(int64(n))
 						}()
 					}
 					wg.Wait()
 				}
-				cpu.report(b, size)
+				cpu.report(b, size, tokens.Load())
+				b.ReportMetric(float64(tokens.Load())*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 			})
 		}
 	}
@@ -128,9 +135,11 @@ func processCPU() time.Duration {
 
 func startCPUClock() cpuClock { return cpuClock{processCPU()} }
 
-// report adds "cpuMB/s": megabytes of text per CPU-second.
-func (c cpuClock) report(b *testing.B, bytesPerOp int64) {
+// report adds "cpuMB/s" and "tokens/cpu-s": megabytes of text and tokens
+// per CPU-second.
+func (c cpuClock) report(b *testing.B, bytesPerOp, tokensPerOp int64) {
 	if spent := processCPU() - c.start; spent > 0 {
 		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/spent.Seconds()/1e6, "cpuMB/s")
+		b.ReportMetric(float64(tokensPerOp)*float64(b.N)/spent.Seconds(), "tokens/cpu-s")
 	}
 }

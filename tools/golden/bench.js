@@ -54,15 +54,26 @@ async function best(fn) {
         tokens = 0;
         for (const l of lines) tokens += (await tok.encode(l, null, { addSpecialTokens: false })).getLength();
       });
-      const batch = await best(async () => { await tok.encodeBatch(lines, { addSpecialTokens: false }); });
+      let batchTokens = 0;
+      const batch = await best(async () => {
+        batchTokens = 0;
+        for (const e of await tok.encodeBatch(lines, { addSpecialTokens: false })) batchTokens += e.getLength();
+      });
       const mb = bytes / 1e6;
-      const rate = (t) => `${(mb / t.wall).toFixed(2)} MB/s (${(mb / t.cpu).toFixed(2)} cpuMB/s)`;
-      let out = `hf ${name}/${lang} threads=${threads}: line ${rate(line)} ${(tokens / line.wall / 1e6).toFixed(2)} M tokens/s; encodeBatch ${rate(batch)}`;
+      // rate: MB/s and millions of tokens/s, each on the wall clock and per
+      // CPU-second of the whole process.
+      const rate = (t, n) => `${(mb / t.wall).toFixed(2)} MB/s (${(mb / t.cpu).toFixed(2)} cpuMB/s) `
+        + `${(n / t.wall / 1e6).toFixed(2)} M tokens/s (${(n / t.cpu / 1e6).toFixed(2)} M tokens/cpu-s)`;
+      let out = `hf ${name}/${lang} threads=${threads}: line ${rate(line, tokens)}; encodeBatch ${rate(batch, batchTokens)}`;
       if (name === 'bpe-gpt2') {
         const enc = get_encoding('r50k_base');
-        const tt = await best(async () => { for (const l of lines) enc.encode_ordinary(l); });
+        let ttTokens = 0;
+        const tt = await best(async () => {
+          ttTokens = 0;
+          for (const l of lines) ttTokens += enc.encode_ordinary(l).length;
+        });
         enc.free();
-        out += `; tiktoken line ${rate(tt)}`;
+        out += `; tiktoken line ${rate(tt, ttTokens)}`;
       }
       console.log(out);
     }
