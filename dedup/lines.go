@@ -8,6 +8,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/punkt"
 )
 
 // LineConfig is the YAML configuration of line_dedup.
@@ -29,7 +30,7 @@ func init() {
 			if c.MinSentences < 0 {
 				return nil, &flow.FieldError{Field: "min_sentences", Err: fmt.Errorf("must not be negative")}
 			}
-			return &LineDedup{cfg: *c, seen: NewUint64Set(0), counters: counters(env)}, nil
+			return NewLineDedup(*c, counters(env))
 		})
 	flow.RegisterStage("span_dedup",
 		"T5's span dedup, streaming: any span of three sentences seen before is removed from later documents",
@@ -73,12 +74,38 @@ func appendLower(buf []byte, r rune) []byte {
 
 // LineDedup removes every line an earlier line of the corpus (in input
 // order, this document included) already had. Blank lines are kept.
+//
+// A document that lost lines must still hold MinSentences sentences,
+// counted as TFDS's C4 line dedup counted them (_remove_lines_from_text):
+// NLTK's Punkt with the English model over the whole remaining text, the
+// counter the c4 stage uses (internal/punkt). Punkt sees no sentence end in
+// Chinese, so the 。！？ breaks the c4 stage adds for Chinese pages are
+// added here too (for English text they are almost always 0).
 type LineDedup struct {
 	cfg      LineConfig
 	seen     *Uint64Set
 	counters *flow.Counters
+	punkt    *punkt.Model
+	scratch  *punkt.Scratch
 	buf      []byte
 	out      strings.Builder
+}
+
+// NewLineDedup builds the stage; counters may be nil.
+func NewLineDedup(cfg LineConfig, counters *flow.Counters) (*LineDedup, error) {
+	m, err := punkt.English()
+	if err != nil {
+		return nil, err
+	}
+	if counters == nil {
+		counters = &flow.Counters{}
+	}
+	return &LineDedup{cfg: cfg, seen: NewUint64Set(0), counters: counters, punkt: m, scratch: punkt.NewScratch()}, nil
+}
+
+// sentences counts the sentences of a document as C4 does.
+func (d *LineDedup) sentences(text string) int {
+	return d.punkt.Count(d.scratch, text) + punkt.ChineseBreaks(text)
 }
 
 // Sequential: first seen wins.
@@ -115,7 +142,7 @@ func (d *LineDedup) Process(r *flow.Record) string {
 	if strings.TrimSpace(kept) == "" {
 		return "duplicate_lines"
 	}
-	if d.cfg.MinSentences > 0 && countSentences(kept) < d.cfg.MinSentences {
+	if d.cfg.MinSentences > 0 && d.sentences(kept) < d.cfg.MinSentences {
 		return "too_few_sentences_after_line_dedup"
 	}
 	r.Text = kept

@@ -6,14 +6,21 @@ import (
 	"unicode/utf8"
 )
 
-// sentenceStarts splits text into sentences and returns the byte offset
-// where each begins; sentence i is text[starts[i]:starts[i+1]] (the last one
-// runs to the end), so the pieces cover the text exactly and removing some
-// leaves the rest byte for byte. A sentence ends after . ! ? (and closing
-// quotes or brackets) followed by whitespace, after 。！？ (Chinese needs no
-// space), or at a line break. This is deliberately simple: the same rule on
-// both sides of a comparison is what matters for dedup, and the c4 stage
-// counts sentences the same way.
+// sentenceStarts is span_dedup's sentence splitter: it returns the byte
+// offset where each sentence of text begins; sentence i is
+// text[starts[i]:starts[i+1]] (the last one runs to the end), so the pieces
+// cover the text exactly and removing some leaves the rest byte for byte. A
+// sentence ends after . ! ? (and closing quotes or brackets) followed by
+// whitespace, after 。！？ (Chinese needs no space), or at a line break.
+//
+// This is deliberately simple, and it is NOT how the c4 and line_dedup
+// stages count sentences: they use NLTK's Punkt (internal/punkt), which
+// knows abbreviations and initials ("Mr. Smith", "J. S. Bach" are one
+// sentence there, two and three here) and does not end a sentence at a line
+// break. span_dedup needs offsets, which the Punkt counter does not give,
+// and the same rule on both sides of a comparison is what matters for
+// finding repeated spans; its min_sentences counts with this splitter too,
+// so it judges the spans it removed by the same sentences.
 func sentenceStarts(text string) []int {
 	var starts []int
 	begin := -1 // start of the current sentence, -1 before its first non-space
@@ -63,7 +70,8 @@ func isSpaceAt(text string, i int) bool {
 	return unicode.IsSpace(r)
 }
 
-// countSentences counts the sentences of text that contain a letter.
+// countSentences counts span_dedup's sentences of text that contain a
+// letter.
 func countSentences(text string) int {
 	starts := sentenceStarts(text)
 	n := 0

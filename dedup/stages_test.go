@@ -242,6 +242,49 @@ func TestLineDedup(t *testing.T) {
 	}
 }
 
+// TestLineDedupCountsSentencesLikeC4: the "fewer than 3 sentences" rule
+// counts with Punkt, as C4 did, not with span_dedup's splitter (which would
+// count "Mr. J. S. Bach" as four sentences and every line as one).
+func TestLineDedupCountsSentencesLikeC4(t *testing.T) {
+	seed := &flow.Record{ID: "seed", Text: "Shared boilerplate line."}
+	cases := []struct {
+		id, rest string
+		kept     bool
+		splitter int // span_dedup's count, for contrast
+	}{
+		{"initials", "Mr. J. S. Bach wrote music for the church.", false, 4},
+		{"lines without ends", "Title\nFirst line of text\nSecond line of text", false, 3},
+		{"abbreviation and decimal", "It costs $3.50 at St. Mary's today. Really. Yes.", true, 4},
+		{"three plain sentences", "One is here. Two is here. Three is here.", true, 3},
+		{"chinese", "第一句在这里。第二句在这里。第三句在这里。", true, 3},
+		{"chinese, two", "第一句在这里。第二句在这里。", false, 2},
+	}
+	recs := []*flow.Record{seed}
+	for _, c := range cases {
+		recs = append(recs, &flow.Record{ID: c.id, Text: "Shared boilerplate line.\n" + c.rest})
+		if got := countSentences(c.rest); got != c.splitter {
+			t.Errorf("%s: span_dedup's splitter counts %d, want %d", c.id, got, c.splitter)
+		}
+	}
+	sink, rej, _ := runStage(t, "line_dedup", nil, 1, recs)
+	kept := map[string]bool{}
+	for _, r := range sink.got {
+		kept[r.ID] = true
+	}
+	reasons := map[string]string{}
+	for _, r := range rej.got {
+		reasons[r.Record.ID] = r.Reason
+	}
+	for _, c := range cases {
+		if kept[c.id] != c.kept {
+			t.Errorf("%s: kept = %v, want %v (rejected as %q)", c.id, kept[c.id], c.kept, reasons[c.id])
+		}
+		if !c.kept && reasons[c.id] != "too_few_sentences_after_line_dedup" {
+			t.Errorf("%s: reason %q", c.id, reasons[c.id])
+		}
+	}
+}
+
 func TestSpanDedup(t *testing.T) {
 	recs := []*flow.Record{
 		{ID: "a", Text: "One fish. Two fish. Red fish. Blue fish."},
