@@ -250,3 +250,94 @@ func corpusDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// TestPlantedCorpusCut runs the cut action over the planted leak pages (a
+// passage inside unrelated text 20× its length): such a page should lose
+// the passage and keep the rest, not be dropped; and what is kept must not
+// leak the planted item any more (checked by matching the kept text again).
+// The table it logs is the one in BENCHMARKS.md.
+func TestPlantedCorpusCut(t *testing.T) {
+	var recs []*flow.Record
+	truth := map[string]plant.Doc{}
+	for _, d := range plantedCorpus(t) {
+		if truthHasLeak(d.Case) {
+			recs = append(recs, &flow.Record{ID: d.ID, Text: d.Text})
+			truth[d.ID] = d
+		}
+	}
+	cfg := DefaultDecontaminateConfig
+	cfg.TestSets = bundledTestSets()
+	cfg.Action = "cut"
+	env := &flow.Env{Counters: &flow.Counters{}, OutputDir: t.TempDir()}
+	cfg.Report = env.OutputDir
+	st, err := NewDecontaminator(cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		pages, cut, dropped, missed, residual int
+		keptBytes, cutPageBytes               int64
+		reasons                               map[string]int
+	}
+	byCase := map[string]*outcome{}
+	for _, r := range recs {
+		d := truth[r.ID]
+		o := byCase[d.Case]
+		if o == nil {
+			o = &outcome{reasons: map[string]int{}}
+			byCase[d.Case] = o
+		}
+		o.pages++
+		before := int64(len(r.Text))
+		reason := st.Process(r)
+		leakOf, _ := r.Meta["leak_of"].([]string)
+		switch {
+		case len(leakOf) == 0:
+			o.missed++
+		case reason != "":
+			o.dropped++
+			o.reasons[reason]++
+		default:
+			o.cut++
+			o.cutPageBytes += before
+			o.keptBytes += int64(len(r.Text))
+			hits, _ := st.Index().Match(r.Text, nil)
+			for _, h := range hits {
+				if itemName(st.Index(), h.Item) == d.LeakOf {
+					o.residual++
+					t.Errorf("%s (%s): %s still found after the cut (%s, score %.2f)", r.ID, d.Case, d.LeakOf, h.Method, h.Score)
+				}
+			}
+		}
+	}
+	var table strings.Builder
+	fmt.Fprintf(&table, "| leak case | pages | found | cut | dropped | kept of a cut page | still leaking after the cut |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range []string{plant.CaseVerbatim, plant.CaseEdit10, plant.CaseEdit20, plant.CaseFormat, plant.CaseChinese} {
+		o := byCase[c]
+		kept := "–"
+		if o.cut > 0 {
+			kept = fmt.Sprintf("%.1f %%", 100*float64(o.keptBytes)/float64(o.cutPageBytes))
+		}
+		dropped := fmt.Sprint(o.dropped)
+		if o.dropped > 0 {
+			var rs []string
+			for r, n := range o.reasons {
+				rs = append(rs, fmt.Sprintf("%s %d", r, n))
+			}
+			sort.Strings(rs)
+			dropped += " (" + strings.Join(rs, ", ") + ")"
+		}
+		fmt.Fprintf(&table, "| %s | %d | %d | %d | %s | %s | %d |\n", c, o.pages, o.pages-o.missed, o.cut, dropped, kept, o.residual)
+		if c != plant.CaseEdit20 && o.dropped > o.pages/20 {
+			t.Errorf("%s: %d of %d pages dropped; a passage in a page 20× its length should be cut out", c, o.dropped, o.pages)
+		}
+	}
+	t.Logf("cut on the planted leak pages\n%s", table.String())
+}
+
+// itemName is an item's "set/id", as leak_of names it.
+func itemName(ix *LeakIndex, item int) string {
+	it := ix.items[item]
+	set := ix.Sets[it.set]
+	return set.Spec.Name + "/" + set.Items[it.item].ID
+}
