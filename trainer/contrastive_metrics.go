@@ -167,8 +167,9 @@ func plotContrastive(metricsPath, outDir string) (recallSVG, lossSVG string, err
 			rp.Legend.Add(s.name, l)
 		}
 	}
-	rp.Legend.Top = true
-	rp.Legend.Left = true
+	// Bottom right, above the chance lines: the curves rise from there.
+	rp.Legend.Top, rp.Legend.Left = false, false
+	rp.Legend.YOffs = vg.Centimeter
 	recallSVG = filepath.Join(outDir, "recall.svg")
 	if err := savePlot(rp, recallSVG, filepath.Join(outDir, "recall.png")); err != nil {
 		return "", "", err

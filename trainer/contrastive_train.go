@@ -358,6 +358,12 @@ func (t *ContrastiveTrainer) Run(ctx context.Context) (*ContrastiveSummary, erro
 	var trainSeconds float64
 	var trainPairs int64
 	first := true
+	if t.state.Step == 0 && len(t.evalBatch) > 0 {
+		// The untrained model's scores start the recall curve at chance.
+		if err := t.evalAndLog(sum); err != nil {
+			return nil, err
+		}
+	}
 	for t.state.Step < cfg.Steps {
 		if ctx.Err() != nil {
 			sum.StoppedBy = "interrupted"
