@@ -60,6 +60,33 @@ func PrepareResume(plan Plan) (map[string]int64, error) {
 	return skipped, nil
 }
 
+// FreshStarter is implemented by sinks whose output a reader may follow
+// while it is written (the arrow sink's manifest). Without it a sink
+// replaces a previous run's output only when its first record arrives, and
+// a follower started beside the run (a train: section) would meanwhile read
+// the previous run's finished output as this run's.
+type FreshStarter interface {
+	Sink
+	// StartFresh is called once, before Run, when the run does not resume:
+	// the sink replaces what a previous run left with an empty, unfinished
+	// output.
+	StartFresh() error
+}
+
+// PrepareFresh calls StartFresh on every sink of plan that is a
+// FreshStarter. Call it instead of PrepareResume, before starting anything
+// that follows the run's output.
+func PrepareFresh(plan Plan) error {
+	for _, s := range plan.Sinks {
+		if f, ok := s.Sink.(FreshStarter); ok {
+			if err := f.StartFresh(); err != nil {
+				return fmt.Errorf("sink %s: %w", s.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
 // notifyInterrupted tells Interruptible sinks that the run did not finish.
 func notifyInterrupted(sinks []NamedSink) {
 	for _, s := range sinks {

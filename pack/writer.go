@@ -153,6 +153,19 @@ func NewShardWriter(opts WriterOptions) (*ShardWriter, error) {
 // Dir is the shard directory.
 func (w *ShardWriter) Dir() string { return w.opts.Dir }
 
+// StartFresh prepares the directory for a new run now instead of at the
+// first record (flow.FreshStarter): it removes the previous run's shards and
+// publishes an empty, incomplete manifest, so a reader that follows the
+// directory from the start of the run (a train: section) waits for this
+// run's shards instead of reading the previous run's complete ones. It must
+// be called before the first record, and not after Resume.
+func (w *ShardWriter) StartFresh() error {
+	if w.started {
+		return errors.New("start fresh must be called once, before the first record and instead of resume")
+	}
+	return w.startFresh()
+}
+
 // startFresh empties the directory of a previous run's shards, manifest and
 // temporary files, and publishes an empty, incomplete manifest so that a
 // follower knows the directory is being written.

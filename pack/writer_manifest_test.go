@@ -36,3 +36,53 @@ func TestFirstManifestCarriesTheSchema(t *testing.T) {
 		t.Fatalf("a follower sees metadata %v", r.Metadata())
 	}
 }
+
+// TestStartFreshHidesThePreviousRun: a run that starts afresh replaces the
+// previous run's complete manifest and shards before its first record, so
+// a follower started beside it cannot take the old shards for its own.
+func TestStartFreshHidesThePreviousRun(t *testing.T) {
+	dir := t.TempDir()
+	l := testLayout(4)
+	if m := writeAll(t, WriterOptions{Dir: dir, MaxRows: 10}, testRecords(l, 25)); !m.Complete || len(m.Shards) != 3 {
+		t.Fatalf("previous run: %+v", m)
+	}
+	w, err := NewShardWriter(WriterOptions{Dir: dir, MaxRows: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartFresh(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Complete || len(m.Shards) != 0 || m.Rows != 0 {
+		t.Fatalf("manifest after StartFresh: %+v", m)
+	}
+	for name := range dirFiles(t, dir) {
+		if name != ManifestName {
+			t.Fatalf("%s of the previous run is still there", name)
+		}
+	}
+	if _, err := w.Resume(); err == nil {
+		t.Fatal("Resume after StartFresh accepted")
+	}
+	if err := w.StartFresh(); err == nil {
+		t.Fatal("a second StartFresh accepted")
+	}
+	for _, r := range testRecords(l, 5) {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m, _ := ReadManifest(dir); m.Schema.Metadata[MetaMode] != "test" || m.Complete {
+		t.Fatalf("after 5 records: %+v", m)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := ReadManifest(dir); !m.Complete || m.Rows != 5 {
+		t.Fatalf("closed: %+v", m)
+	}
+}
