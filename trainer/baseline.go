@@ -20,7 +20,7 @@ type Baseline struct {
 
 // ComputeBaseline counts the maskable tokens of one epoch of src.
 func ComputeBaseline(ctx context.Context, src DataSource, vocab *Vocab) (Baseline, error) {
-	s, err := src.Open(0, nil)
+	s, err := openData(ctx, src, 0, nil)
 	if err != nil {
 		return Baseline{}, err
 	}

@@ -120,6 +120,12 @@ func TrainContrastiveOnShards(ctx context.Context, cfg ContrastiveTrainConfig, o
 		return nil, errors.New("train: the shard directory and the output directory are required")
 	}
 	src := &ShardPairSource{Shards: ShardSource{Dir: opts.Shards, Follow: opts.Follow, Shuffle: !opts.Follow, Seed: cfg.Seed}}
+	// First: a follower waits here for the run's schema (a run publishes an
+	// empty manifest when it starts).
+	info, err := src.Shards.InfoContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	r, err := pack.OpenReaderContext(ctx, opts.Shards, src.Shards.options(0))
 	if err != nil {
 		return nil, err
@@ -131,10 +137,6 @@ func TrainContrastiveOnShards(ctx context.Context, cfg ContrastiveTrainConfig, o
 	itInfo, err := readImageTextInfo(md)
 	if err != nil {
 		return nil, fmt.Errorf("train: %s: %w", opts.Shards, err)
-	}
-	info, err := src.Shards.Info()
-	if err != nil {
-		return nil, err
 	}
 	vocab, err := shardVocab(opts.Vocab, info)
 	if err != nil {

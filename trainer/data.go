@@ -37,6 +37,21 @@ type DataSource interface {
 	Describe() string
 }
 
+// ContextOpener is a DataSource whose Open may wait (a followed shard
+// directory that has no manifest yet): the trainer opens it with its own
+// context, so a cancelled run never hangs there.
+type ContextOpener interface {
+	OpenContext(ctx context.Context, epoch int, start json.RawMessage) (ExampleStream, error)
+}
+
+// openData opens an epoch of d, with ctx when d can wait.
+func openData(ctx context.Context, d DataSource, epoch int, start json.RawMessage) (ExampleStream, error) {
+	if co, ok := d.(ContextOpener); ok {
+		return co.OpenContext(ctx, epoch, start)
+	}
+	return d.Open(epoch, start)
+}
+
 // SliceSource serves examples held in memory, one shard, the same order
 // every epoch. It is for tests and small experiments.
 type SliceSource struct {

@@ -151,12 +151,14 @@ func TrainOnShards(ctx context.Context, cfg Config, opts RunOptions) (*Summary, 
 		return nil, errors.New("train: the shard directory and the output directory are required")
 	}
 	src := &ShardSource{Dir: opts.Shards, Follow: opts.Follow, Shuffle: !opts.Follow, Seed: cfg.Seed}
-	info, err := src.Info()
+	info, err := src.InfoContext(ctx)
 	if err != nil {
 		return nil, err
 	}
 	switch info.Mode {
 	case "mlm", "nsp":
+	case "":
+		return nil, fmt.Errorf("train: %s holds no examples (its manifest has no schema: the run wrote no record)", opts.Shards)
 	default:
 		return nil, fmt.Errorf("train: %s holds %q examples; the masked-LM trainer needs shards packed in mode mlm or nsp", opts.Shards, info.Mode)
 	}

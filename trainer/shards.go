@@ -3,6 +3,7 @@ package trainer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -44,6 +45,12 @@ func (s *ShardSource) options(epoch int) pack.ReaderOptions {
 
 // Open opens epoch at start (a pack.Position as JSON) or at its beginning.
 func (s *ShardSource) Open(epoch int, start json.RawMessage) (ExampleStream, error) {
+	return s.OpenContext(context.Background(), epoch, start)
+}
+
+// OpenContext is Open; when following a directory that has no manifest yet,
+// it waits for one until ctx is done.
+func (s *ShardSource) OpenContext(ctx context.Context, epoch int, start json.RawMessage) (ExampleStream, error) {
 	opts := s.options(epoch)
 	if start != nil {
 		if err := json.Unmarshal(start, &opts.Start); err != nil {
@@ -53,7 +60,7 @@ func (s *ShardSource) Open(epoch int, start json.RawMessage) (ExampleStream, err
 			return nil, fmt.Errorf("shard position %s is not in epoch %d", start, epoch)
 		}
 	}
-	r, err := pack.OpenReader(s.Dir, opts)
+	r, err := pack.OpenReaderContext(ctx, s.Dir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -70,13 +77,17 @@ type ShardInfo struct {
 	Specials    map[string]int32
 }
 
-// Info reads the shard metadata (waiting for the manifest when following).
-func (s *ShardSource) Info() (ShardInfo, error) {
-	r, err := pack.OpenReader(s.Dir, s.options(0))
+// Info reads the shard metadata (waiting for it when following).
+func (s *ShardSource) Info() (ShardInfo, error) { return s.InfoContext(context.Background()) }
+
+// InfoContext reads the shard metadata. When following, it waits, until ctx
+// is done, for a manifest whose schema names the mode: a run publishes an
+// empty manifest when it starts and the schema with its first record.
+func (s *ShardSource) InfoContext(ctx context.Context) (ShardInfo, error) {
+	md, err := s.metadata(ctx)
 	if err != nil {
 		return ShardInfo{}, err
 	}
-	md := r.Metadata()
 	info := ShardInfo{Mode: md[pack.MetaMode], VocabFile: md[pack.MetaVocabFile], VocabSHA256: md[pack.MetaVocabSHA256]}
 	info.SeqLen, _ = strconv.Atoi(md[pack.MetaSeqLen])
 	info.VocabSize, _ = strconv.Atoi(md[pack.MetaVocabSize])
@@ -86,6 +97,36 @@ func (s *ShardSource) Info() (ShardInfo, error) {
 		}
 	}
 	return info, nil
+}
+
+// metadata is the shards' schema metadata; a follower waits until it names
+// the mode or the run is complete (a run that wrote nothing has none).
+func (s *ShardSource) metadata(ctx context.Context) (map[string]string, error) {
+	r, err := pack.OpenReaderContext(ctx, s.Dir, s.options(0))
+	if err != nil {
+		return nil, err
+	}
+	m := r.Manifest()
+	poll := s.PollInterval
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	for s.Follow && m.Schema.Metadata[pack.MetaMode] == "" && !m.Complete {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(poll):
+		}
+		next, err := pack.ReadManifest(s.Dir)
+		if errors.Is(err, pack.ErrNoManifest) {
+			continue // a fresh run replaces the manifest of the one before
+		}
+		if err != nil {
+			return nil, err
+		}
+		m = next
+	}
+	return m.Schema.Metadata, nil
 }
 
 type shardStream struct {

@@ -175,7 +175,7 @@ func NewTrainerContext(ctx context.Context, cfg Config, vocab *Vocab, data DataS
 	if err := t.loadEvalSet(ctx); err != nil {
 		return nil, err
 	}
-	if t.stream, err = data.Open(t.state.Epoch, t.state.Position); err != nil {
+	if t.stream, err = openData(ctx, data, t.state.Epoch, t.state.Position); err != nil {
 		return nil, err
 	}
 	if t.metrics, err = openMetrics(filepath.Join(cfg.OutputDir, "metrics.jsonl"), t.state.Step); err != nil {
@@ -225,7 +225,7 @@ func (t *Trainer) loadEvalSet(ctx context.Context) error {
 	if t.cfg.EvalExamples == 0 {
 		return nil
 	}
-	s, err := t.data.Open(0, nil)
+	s, err := openData(ctx, t.data, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -289,7 +289,7 @@ func (t *Trainer) nextBatch(ctx context.Context) (*Batch, error) {
 				t.stream = &sliceStream{src: &SliceSource{}}
 				break
 			}
-			if t.stream, err = t.data.Open(t.state.Epoch, nil); err != nil {
+			if t.stream, err = openData(ctx, t.data, t.state.Epoch, nil); err != nil {
 				return nil, err
 			}
 			if t.epochYield == 0 {

@@ -1,0 +1,99 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/corpusflow/corpusflow/pack"
+)
+
+// TestSectionStopsWhenCancelledBeforeAnyManifest: a `train:` section that
+// follows a directory no run has written yet (the run failed, or was
+// interrupted, before its arrow sink saw a record) must give up when its
+// context is cancelled; corpusflow run waits for it before writing
+// stats.json.
+func TestSectionStopsWhenCancelledBeforeAnyManifest(t *testing.T) {
+	sec := DefaultSection()
+	sec.Layers, sec.Hidden, sec.Heads, sec.FF = 1, 16, 2, 32
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := StartSection(ctx, map[string]any{"train": &sec}, t.TempDir(), false, nil)
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := wait()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled section returned %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the section still waits for a manifest 10 s after its context was cancelled")
+	}
+}
+
+// TestInfoWaitsForTheRunsSchema: corpusflow run publishes an empty manifest
+// when it starts and the schema with the first record; a follower's Info
+// waits for the schema instead of reporting shards of mode "".
+func TestInfoWaitsForTheRunsSchema(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shards")
+	w, err := pack.NewShardWriter(pack.WriterOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartFresh(); err != nil {
+		t.Fatal(err)
+	}
+	src := &ShardSource{Dir: dir, Follow: true, PollInterval: 10 * time.Millisecond}
+	type result struct {
+		info ShardInfo
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		info, err := src.Info()
+		got <- result{info, err}
+	}()
+	writeShards(t, dir, "nsp", nil)
+	r := <-got
+	if r.err != nil || r.info.Mode != "nsp" || r.info.SeqLen != 64 || r.info.VocabSize != 30522 {
+		t.Fatalf("info %+v, %v", r.info, r.err)
+	}
+}
+
+// TestTrainersWaitForAFreshRunsSchema: both trainers, following a directory
+// whose run has only just started (an empty manifest, no schema yet), wait
+// for the schema instead of failing on shards of mode "".
+func TestTrainersWaitForAFreshRunsSchema(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shards")
+	w, err := pack.NewShardWriter(pack.WriterOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartFresh(); err != nil {
+		t.Fatal(err)
+	}
+	opts := RunOptions{Shards: dir, Output: t.TempDir(), Follow: true}
+	for name, train := range map[string]func(ctx context.Context) error{
+		"mlm": func(ctx context.Context) error {
+			_, err := TrainOnShards(ctx, smallShardConfig(1), opts)
+			return err
+		},
+		"contrastive": func(ctx context.Context) error {
+			_, err := TrainContrastiveOnShards(ctx, DefaultContrastiveTrainConfig(0, 1), opts)
+			return err
+		},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		err := train(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s: %v, want it still waiting for the schema when its context ends", name, err)
+		}
+	}
+}
