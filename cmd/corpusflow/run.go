@@ -92,6 +92,11 @@ func runRun(args []string) int {
 			fmt.Fprintln(os.Stderr, "corpusflow:", err)
 			return exitFailure
 		}
+	} else if err := flow.PrepareFresh(built.Plan); err != nil {
+		// Before the train: section starts following the shard directory:
+		// it must not find the previous run's complete manifest there.
+		fmt.Fprintln(os.Stderr, "corpusflow:", err)
+		return exitFailure
 	}
 	return execute(p, built, logger, executeOptions{quiet: f.quiet, train: true, resume: f.resume})
 }
