@@ -14,9 +14,22 @@ type Example struct {
 	TokenTypeIDs []int32 // nil when the shards have no segments
 	// NSPLabel is 0 (B follows A) or 1 (B is random), or -1 without NSP.
 	NSPLabel int
-	// Key identifies the example in the stream (masking seed, held-out set).
+	// Key identifies the example in the stream (masking seed).
 	Key ExampleKey
+	// Shard is the shard file the example was read from ("" for in-memory
+	// data); with Key.Row it names the example in every epoch, whatever
+	// the epoch's shard order (Key.Shard counts shards in reading order).
+	Shard string
 }
+
+// exampleID names an example across epochs: the held-out set is made of
+// them, so that a shuffled epoch never trains on an evaluation example.
+type exampleID struct {
+	shard string
+	row   int
+}
+
+func (ex *Example) id() exampleID { return exampleID{ex.Shard, ex.Key.Row} }
 
 // ExampleStream yields the examples of one epoch in order. Next returns
 // io.EOF at the end of the epoch; a stream that follows a directory still

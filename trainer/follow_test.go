@@ -3,6 +3,7 @@ package trainer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -95,5 +96,68 @@ func TestTrainersWaitForAFreshRunsSchema(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: %v, want it still waiting for the schema when its context ends", name, err)
 		}
+	}
+}
+
+// TestHeldOutNeverTrainedOnInShuffledEpochs: the held-out examples are the
+// first of epoch 0; later epochs read the shards in other orders, and none
+// of them may train on a held-out example (they were keyed by the shard's
+// place in the epoch's order, so another shard's rows were left out instead).
+func TestHeldOutNeverTrainedOnInShuffledEpochs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shards")
+	rows := writeShards(t, dir, "mlm", nil)
+	m, err := pack.ReadManifest(dir)
+	if err != nil || len(m.Shards) < 4 {
+		t.Fatalf("want 4+ shards: %+v %v", m, err)
+	}
+	src := &ShardSource{Dir: dir, Shuffle: true, Seed: 1}
+	key := func(ex Example) string { return fmt.Sprint(ex.InputIDs) }
+	// What the trainer holds out: the first examples of epoch 0; and the
+	// first shard of each epoch, to be sure the orders differ.
+	const heldOut = 8
+	held := map[string]bool{}
+	firsts := map[string]bool{}
+	for epoch := range 3 {
+		s, err := src.Open(epoch, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < heldOut; i++ {
+			ex, err := s.Next(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if epoch == 0 {
+				held[key(ex)] = true
+			}
+			if i == 0 {
+				firsts[ex.Shard] = true
+			}
+		}
+	}
+	if len(held) != heldOut || len(firsts) < 2 {
+		t.Fatalf("%d distinct held-out examples; epochs start with shards %v", len(held), firsts)
+	}
+	vocab, _ := ReadVocab(testVocabPath)
+	cfg := smallShardConfig(1000)
+	cfg.Epochs, cfg.EvalExamples, cfg.CheckpointEvery, cfg.Seed = 3, heldOut, 0, 1
+	cfg.Model.VocabSize, cfg.OutputDir, cfg.Model.MaxPositions = vocab.Size, t.TempDir(), 64
+	tr, err := NewTrainer(cfg, vocab, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained := map[string]int{}
+	tr.observe = func(ex Example) {
+		if held[key(ex)] {
+			t.Errorf("epoch %d trained on held-out example %s row %d", ex.Key.Epoch, ex.Shard, ex.Key.Row)
+		}
+		trained[key(ex)]++
+	}
+	sum, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.StoppedBy != "end of data" || sum.Examples != 3*(rows-heldOut) || int64(len(trained)) != rows-heldOut {
+		t.Fatalf("%d examples trained in 3 epochs, %d distinct; %d rows, %d held out (stopped by %q)", sum.Examples, len(trained), rows, heldOut, sum.StoppedBy)
 	}
 }

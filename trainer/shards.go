@@ -144,6 +144,7 @@ func (s *shardStream) Next(ctx context.Context) (Example, error) {
 		TokenTypeIDs: ex.TokenTypeIDs,
 		NSPLabel:     -1,
 		Key:          ExampleKey{Epoch: ex.Position.Epoch, Shard: ex.Position.Shard, Row: ex.Position.Row},
+		Shard:        ex.Shard,
 	}
 	if s.nsp {
 		out.NSPLabel = ex.NextSentenceLabel

@@ -115,7 +115,7 @@ type Trainer struct {
 	state  TrainerState
 	stream ExampleStream
 
-	heldOut   map[[2]int]bool // (shard,row) of evaluation examples
+	heldOut   map[exampleID]bool // evaluation examples, by shard file and row
 	evalBatch []*Batch
 	metrics   *metricsWriter
 	// Baseline is copied into the summary when set.
@@ -123,6 +123,8 @@ type Trainer struct {
 	// epochYield counts trainable examples read in the current epoch; an
 	// epoch with none would loop forever.
 	epochYield int
+	// observe, when set (tests), sees every example put in a training batch.
+	observe func(Example)
 }
 
 // NewTrainer builds the model (or restores the latest checkpoint of
@@ -221,7 +223,7 @@ func (t *Trainer) restore() error {
 // loadEvalSet reads the first EvalExamples examples of epoch 0: they are
 // scored, never trained on.
 func (t *Trainer) loadEvalSet(ctx context.Context) error {
-	t.heldOut = map[[2]int]bool{}
+	t.heldOut = map[exampleID]bool{}
 	if t.cfg.EvalExamples == 0 {
 		return nil
 	}
@@ -239,7 +241,7 @@ func (t *Trainer) loadEvalSet(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("reading the held-out examples: %w", err)
 		}
-		t.heldOut[[2]int{ex.Key.Shard, ex.Key.Row}] = true
+		t.heldOut[ex.id()] = true
 		if err := t.col.check(&ex); err != nil {
 			continue
 		}
@@ -301,7 +303,7 @@ func (t *Trainer) nextBatch(ctx context.Context) (*Batch, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t.heldOut[[2]int{ex.Key.Shard, ex.Key.Row}] {
+		if t.heldOut[ex.id()] {
 			continue
 		}
 		if err := t.col.check(&ex); err != nil {
@@ -311,6 +313,9 @@ func (t *Trainer) nextBatch(ctx context.Context) (*Batch, error) {
 		}
 		exs = append(exs, ex)
 		t.epochYield++
+		if t.observe != nil {
+			t.observe(ex)
+		}
 	}
 	t.state.Position = t.stream.Position()
 	if len(exs) == 0 {
