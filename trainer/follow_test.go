@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,4 +162,65 @@ func TestHeldOutNeverTrainedOnInShuffledEpochs(t *testing.T) {
 	if sum.StoppedBy != "end of data" || sum.Examples != 3*(rows-heldOut) || int64(len(trained)) != rows-heldOut {
 		t.Fatalf("%d examples trained in 3 epochs, %d distinct; %d rows, %d held out (stopped by %q)", sum.Examples, len(trained), rows, heldOut, sum.StoppedBy)
 	}
+}
+
+// TestSectionFollowsASlowWriter drives a `train:` section (StartSection →
+// TrainOnShards → Info, held-out set, epochs) on a directory that a slow
+// writer fills as corpusflow run does: an empty manifest first, then small
+// shards. The writer stops after two shards until the trainer has made an
+// update, so training provably began on an incomplete manifest; the epoch
+// ends only when the writer completes it, with every row trained on or
+// held out.
+func TestSectionFollowsASlowWriter(t *testing.T) {
+	out := t.TempDir()
+	dir := filepath.Join(out, "shards")
+	w, err := pack.NewShardWriter(pack.WriterOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartFresh(); err != nil {
+		t.Fatal(err)
+	}
+	sec := DefaultSection()
+	sec.Vocab = testVocabPath
+	sec.Layers, sec.Hidden, sec.Heads, sec.FF = 1, 32, 2, 64
+	sec.Steps, sec.Epochs, sec.Batch, sec.EvalExamples, sec.EvalEvery, sec.CheckpointEvery = 1000, 1, 8, 8, 0, 0
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	wait := StartSection(ctx, map[string]any{"train": &sec}, out, false, nil)
+
+	metrics := filepath.Join(out, "train", "metrics.jsonl")
+	var written int
+	incompleteAtFirstUpdate := false
+	rows := writeShards(t, dir, "mlm", func() {
+		written++
+		time.Sleep(time.Millisecond)
+		if written != 48 { // two 24-row shards closed
+			return
+		}
+		for !strings.Contains(readString(metrics), `"kind":"train"`) {
+			select {
+			case <-ctx.Done():
+				t.Fatal("no training update while the writer waited after two shards")
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		m, err := pack.ReadManifest(dir)
+		incompleteAtFirstUpdate = err == nil && !m.Complete && len(m.Shards) == 2
+	})
+	sum, err := wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !incompleteAtFirstUpdate {
+		t.Fatal("the manifest was not incomplete (2 shards) when training made its first update")
+	}
+	if sum.StoppedBy != "end of data" || sum.Examples+8 != rows || rows <= 48 {
+		t.Fatalf("trained on %d + 8 held out of %d written (stopped by %q)", sum.Examples, rows, sum.StoppedBy)
+	}
+}
+
+func readString(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
 }
