@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/corpusflow/corpusflow/internal/atomicfile"
 )
 
 // ManifestName is the file in a shard directory that lists its shards.
@@ -148,5 +150,5 @@ func (m *Manifest) encode() []byte {
 
 // writeManifest replaces dir/manifest.json atomically.
 func writeManifest(dir string, m *Manifest) error {
-	return writeFileAtomic(filepath.Join(dir, ManifestName), m.encode())
+	return atomicfile.WriteFile(filepath.Join(dir, ManifestName), m.encode())
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/corpusflow/corpusflow/internal/atomicfile"
 )
 
 // Resume prepares the writer to continue the directory of an interrupted
@@ -43,13 +45,13 @@ func (w *ShardWriter) Resume() (int64, error) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if isTemp(n) || (shardNamePattern.MatchString(n) && !listed[n]) {
+		if atomicfile.IsTemp(n) || (shardNamePattern.MatchString(n) && !listed[n]) {
 			if err := os.Remove(filepath.Join(w.opts.Dir, n)); err != nil {
 				return 0, err
 			}
 		}
 	}
-	if err := syncDir(w.opts.Dir); err != nil {
+	if err := atomicfile.SyncDir(w.opts.Dir); err != nil {
 		return 0, err
 	}
 	m.Complete = false

@@ -17,6 +17,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/atomicfile"
 )
 
 // Writer defaults.
@@ -96,7 +97,7 @@ type ShardWriter struct {
 
 // openShard is a shard file under its temporary name.
 type openShard struct {
-	file   *os.File
+	file   *atomicfile.File
 	out    *countingWriter
 	buf    *bufio.Writer
 	writer interface {
@@ -179,7 +180,7 @@ func (w *ShardWriter) startFresh() error {
 		return err
 	}
 	for _, e := range entries {
-		if n := e.Name(); n == ManifestName || shardNamePattern.MatchString(n) || isTemp(n) {
+		if n := e.Name(); n == ManifestName || shardNamePattern.MatchString(n) || atomicfile.IsTemp(n) {
 			if err := os.Remove(filepath.Join(w.opts.Dir, n)); err != nil {
 				return err
 			}
@@ -351,7 +352,7 @@ func (w *ShardWriter) ipcOptions() []ipc.Option {
 
 func (w *ShardWriter) openShard() error {
 	name := ShardName(len(w.manifest.Shards))
-	f, err := createTemp(w.opts.Dir, name)
+	f, err := atomicfile.Create(filepath.Join(w.opts.Dir, name))
 	if err != nil {
 		return err
 	}
@@ -363,8 +364,7 @@ func (w *ShardWriter) openShard() error {
 	} else {
 		fw, err := ipc.NewFileWriter(&seekingBuffer{buf, out}, w.ipcOptions()...)
 		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+			f.Abort()
 			return err
 		}
 		s.writer = fw
@@ -382,7 +382,7 @@ func (w *ShardWriter) flushBatch() error {
 	defer rec.Release()
 	w.batchRows = 0
 	if err := w.shard.writer.Write(rec); err != nil {
-		return fmt.Errorf("%s: %w", w.shard.file.Name(), err)
+		return fmt.Errorf("%s: %w", w.shard.file.TempName(), err)
 	}
 	// Shard size counts what reached the file; flush so it is exact.
 	return w.shard.buf.Flush()
@@ -397,17 +397,15 @@ func (w *ShardWriter) closeShard() error {
 	s := w.shard
 	w.shard = nil
 	if err := s.writer.Close(); err != nil {
-		s.file.Close()
-		os.Remove(s.file.Name())
-		return fmt.Errorf("%s: %w", s.file.Name(), err)
+		s.file.Abort()
+		return fmt.Errorf("%s: %w", s.file.TempName(), err)
 	}
 	if err := s.buf.Flush(); err != nil {
-		s.file.Close()
-		os.Remove(s.file.Name())
+		s.file.Abort()
 		return err
 	}
 	name := ShardName(len(w.manifest.Shards))
-	if err := commitTemp(s.file, w.opts.Dir, name); err != nil {
+	if err := s.file.Commit(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	info := ShardInfo{
@@ -459,8 +457,7 @@ func (w *ShardWriter) Close() error {
 	if w.cut.Load() || w.failed != nil {
 		dropped := w.dropped
 		if w.shard != nil {
-			w.shard.file.Close()
-			os.Remove(w.shard.file.Name())
+			w.shard.file.Abort()
 			dropped += w.shard.rows
 			w.shard = nil
 		}

@@ -1,6 +1,8 @@
 package pack
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -84,5 +86,26 @@ func TestStartFreshHidesThePreviousRun(t *testing.T) {
 	}
 	if m, _ := ReadManifest(dir); !m.Complete || m.Rows != 5 {
 		t.Fatalf("closed: %+v", m)
+	}
+}
+
+// TestShardsAndManifestAreReadableByOthers: shards are a product other
+// people's trainers read; they and the manifest are 0644 like any file the
+// user writes, not the 0600 of a temporary file.
+func TestShardsAndManifestAreReadableByOthers(t *testing.T) {
+	dir := t.TempDir()
+	m := writeAll(t, WriterOptions{Dir: dir, MaxRows: 10}, testRecords(testLayout(4), 25))
+	names := []string{ManifestName}
+	for _, s := range m.Shards {
+		names = append(names, s.File)
+	}
+	for _, name := range names {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("%s has mode %v, want 0644", name, st.Mode().Perm())
+		}
 	}
 }
