@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/corpusflow/corpusflow/internal/atomicfile"
 )
 
 // A checkpoint is a directory OUTPUT/checkpoints/step-NNNNNNN holding
@@ -73,7 +75,7 @@ func saveCheckpoint(out string, m *Model[float32], o *AdamW[float32], st Trainer
 	}
 	if vocabPath != "" {
 		if b, err := os.ReadFile(vocabPath); err == nil {
-			if err := os.WriteFile(filepath.Join(tmp, "vocab.txt"), b, 0o644); err != nil {
+			if err := atomicfile.WriteFile(filepath.Join(tmp, "vocab.txt"), b); err != nil {
 				return "", err
 			}
 		}
@@ -82,11 +84,14 @@ func saveCheckpoint(out string, m *Model[float32], o *AdamW[float32], st Trainer
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, stateFile), append(sb, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, stateFile), append(sb, '\n')); err != nil {
 		return "", err
 	}
 	os.RemoveAll(final)
 	if err := os.Rename(tmp, final); err != nil {
+		return "", err
+	}
+	if err := atomicfile.SyncDir(root); err != nil {
 		return "", err
 	}
 	if err := writeFileAtomic(filepath.Join(root, latestFile), []byte(name+"\n")); err != nil {

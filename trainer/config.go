@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/corpusflow/corpusflow/internal/atomicfile"
 )
 
 // ModelConfig is the shape of a BERT encoder. The JSON names are those of a
@@ -124,12 +126,7 @@ func ParseHFConfig(b []byte) (ModelConfig, error) {
 	return c, c.Validate()
 }
 
-// writeFileAtomic writes to a temporary name and renames, so a reader never
-// sees half a file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+// writeFileAtomic writes through internal/atomicfile (a synced temporary
+// with a unique name, renamed), so a reader never sees half a file and a
+// crash leaves the previous version.
+func writeFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }

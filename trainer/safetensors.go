@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"sort"
+
+	"github.com/corpusflow/corpusflow/internal/atomicfile"
 )
 
 // safetensors (https://github.com/huggingface/safetensors) is an 8-byte
@@ -71,8 +73,7 @@ func WriteSafetensors(path string, tensors []NamedTensor, metadata map[string]st
 	for len(hb)%8 != 0 {
 		hb = append(hb, ' ')
 	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err
 	}
@@ -93,13 +94,10 @@ func WriteSafetensors(path string, tensors []NamedTensor, metadata map[string]st
 		}
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
+		f.Abort()
 		return fmt.Errorf("safetensors %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return f.Commit()
 }
 
 // ReadSafetensors reads every F32 tensor of a safetensors file. Other dtypes
