@@ -169,7 +169,7 @@ func kafkaBenchInProcessKept(b *testing.B, p *pipelines.Pipeline) int64 {
 // the sources start and the clock runs.
 const kafkaBenchSettle = 2 * time.Second
 
-func kafkaBenchRun(b *testing.B, stages string, replicas int) {
+func kafkaBenchRun(b *testing.B, stages string, replicas int, compression string) {
 	p, textBytes, inputRecords := kafkaBenchSetup(b, stages)
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(0), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	if err != nil {
@@ -179,7 +179,7 @@ func kafkaBenchRun(b *testing.B, stages string, replicas int) {
 	var total, cpu time.Duration
 	var records int64
 	for i := 0; i < b.N; i++ {
-		tr := kafka.NewTransport(kafka.Config{Brokers: c.ListenAddrs(), TopicPrefix: fmt.Sprintf("bench%d-%d", replicas, i), Partitions: 4, SessionTimeoutMS: 2000}, p.Name, nil)
+		tr := kafka.NewTransport(kafka.Config{Brokers: c.ListenAddrs(), TopicPrefix: fmt.Sprintf("bench%d-%d", replicas, i), Partitions: 4, SessionTimeoutMS: 2000, Compression: compression}, p.Name, nil)
 		run := &kafka.Run{Transport: tr, Workers: 2}
 		for _, st := range p.Stages {
 			st := st
@@ -237,10 +237,13 @@ func kafkaBenchRun(b *testing.B, stages string, replicas int) {
 	benchReport(b, inputRecords, textBytes, total/time.Duration(b.N), cpu/time.Duration(b.N))
 }
 
+// BenchmarkKafkaPath: 1 and 2 workers per stage with the default frame
+// compression (zstd), and 1 worker with s2.
 func BenchmarkKafkaPath(b *testing.B) {
 	for _, v := range kafkaBenchVariants {
 		for _, replicas := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/workers=%d", v.name, replicas), func(b *testing.B) { kafkaBenchRun(b, v.stages, replicas) })
+			b.Run(fmt.Sprintf("%s/workers=%d", v.name, replicas), func(b *testing.B) { kafkaBenchRun(b, v.stages, replicas, "zstd") })
 		}
+		b.Run(fmt.Sprintf("%s/workers=1/s2", v.name), func(b *testing.B) { kafkaBenchRun(b, v.stages, 1, "s2") })
 	}
 }

@@ -63,6 +63,7 @@ type outMessage struct {
 // brokers) is counted.
 type producer struct {
 	w        *kgo.Writer
+	compress string // "zstd" or "s2": frames are compressed here (compress.go)
 	slots    chan struct{}
 	inFlight sync.WaitGroup
 	waitNS   atomic.Int64
@@ -76,6 +77,9 @@ type producer struct {
 
 func newProducer(t *Transport, carryRejects bool, workers int) *producer {
 	p := &producer{slots: make(chan struct{}, t.MaxInFlight), carryRej: carryRejects, workers: max(workers, 1)}
+	if t.compressFrames() {
+		p.compress = t.Compression
+	}
 	p.w = t.writer(func(msgs []kgo.Message, err error) {
 		for _, m := range msgs {
 			m.WriterData.(*outMessage).done(err)
@@ -90,8 +94,13 @@ func (p *producer) failed() error {
 	return p.err
 }
 
-// send produces one frame; onAck runs once the broker has it.
+// send produces one message; onAck runs once the broker has it.
 func (p *producer) send(ctx context.Context, topic string, partition int, value []byte, onAck func()) error {
+	return p.sendSized(ctx, topic, partition, value, len(value), onAck)
+}
+
+// sendSized is send for a message whose size before compression was size.
+func (p *producer) sendSized(ctx context.Context, topic string, partition int, value []byte, size int, onAck func()) error {
 	if err := p.failed(); err != nil {
 		return err
 	}
@@ -116,7 +125,7 @@ func (p *producer) send(ctx context.Context, topic string, partition int, value 
 			return
 		}
 		p.frames.Add(1)
-		p.bytes.Add(int64(len(value)))
+		p.bytes.Add(int64(size))
 		onAck()
 	}
 	if err := p.w.WriteMessages(ctx, kgo.Message{Topic: topic, Value: value, WriterData: om}); err != nil {
@@ -214,15 +223,32 @@ func (p *producer) sendAll(ctx context.Context, id identity, frames []*frame, to
 		}
 	}
 	for i, f := range frames {
-		value, err := appendFrame(make([]byte, 0, frameSizeHint(f)), f)
+		value, size, err := p.encode(f)
 		if err != nil {
 			return fmt.Errorf("encoding batch %d: %w", id.batch, err)
 		}
-		if err := p.send(ctx, topics[i], parts[i], value, ack); err != nil {
+		if err := p.sendSized(ctx, topics[i], parts[i], value, size, ack); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// encode makes a frame's message value, compressed when the producer
+// compresses frames; size is the encoded size before compression.
+func (p *producer) encode(f *frame) (value []byte, size int, err error) {
+	if p.compress == "" {
+		value, err = appendFrame(make([]byte, 0, frameSizeHint(f)), f)
+		return value, len(value), err
+	}
+	buf := getFrameBuffer(frameSizeHint(f))
+	defer putFrameBuffer(buf)
+	raw, err := appendFrame(*buf, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	*buf = raw
+	return compressFrame(raw, p.compress), len(raw), nil
 }
 
 // sendBucketed sends a batch to a bucketed stage: a probe frame to every

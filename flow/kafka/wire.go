@@ -23,6 +23,8 @@ import (
 // numbers).
 //
 //	frame    = 'C' 'F' version:byte kind:byte body
+//	           (kind|0x80: body is zstd-compressed, kind|0x40: S2; see
+//	           compress.go)
 //	version  = 1
 //	kind 1, data frame:
 //	  batch:uvarint   batch number in the stream (0, 1, 2, ...)
@@ -538,6 +540,14 @@ func decodeFrame(b []byte) (*frame, error) {
 	}
 	if b[2] != wireVersion {
 		return nil, fmt.Errorf("%w: wire version %d, this binary reads version %d (upgrade every worker together)", errCorrupt, b[2], wireVersion)
+	}
+	if b[3]&kindCompressed != 0 {
+		raw, err := decompressFrame(b)
+		if err != nil {
+			return nil, err
+		}
+		defer putFrameBuffer(raw)
+		b = *raw
 	}
 	f := &frame{kind: b[3]}
 	d := &decoder{b: b[frameHeaderSz:]}

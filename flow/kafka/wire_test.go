@@ -89,6 +89,51 @@ func TestFrameRoundTrip(t *testing.T) {
 	}
 }
 
+// A frame compressed by its producer (zstd or s2) decodes to the same
+// frame, and a corrupt compressed body is a corrupt frame.
+func TestCompressedFrames(t *testing.T) {
+	frames := append([]*frame{
+		{kind: kindEnd, batches: 9},
+		{kind: kindData, batch: 4, part: 0, of: 1, gather: 1, records: []posRecord{{pos: 0, r: sampleRecord(1)}, {pos: 1, r: sampleRecord(2)}}},
+	}, bucketedFrames()...)
+	for _, codec := range []string{"zstd", "s2"} {
+		p := &producer{compress: codec}
+		flag := byte(kindZstd)
+		if codec == "s2" {
+			flag = kindS2
+		}
+		for i, f := range frames {
+			value, size, err := p.encode(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := appendFrame(nil, f)
+			if size != len(raw) || value[3] != f.kind|flag || bytes.Equal(value, raw) {
+				t.Fatalf("%s frame %d: size %d (raw %d), kind byte %#x", codec, i, size, len(raw), value[3])
+			}
+			got, err := decodeFrame(value)
+			if err != nil {
+				t.Fatalf("%s frame %d: %v", codec, i, err)
+			}
+			again, _ := appendFrame(nil, got)
+			if !bytes.Equal(again, raw) {
+				t.Errorf("%s frame %d changed through compression", codec, i)
+			}
+		}
+		good, _, _ := p.encode(frames[1])
+		for name, b := range map[string][]byte{
+			"garbage body": {'C', 'F', wireVersion, kindData | flag, 1, 2, 3, 4},
+			"truncated":    good[:len(good)/2],
+			"bad kind":     append([]byte{'C', 'F', wireVersion, 9 | flag}, good[4:]...),
+			"both codecs":  append([]byte{'C', 'F', wireVersion, kindData | kindCompressed}, good[4:]...),
+		} {
+			if _, err := decodeFrame(b); !errors.Is(err, errCorrupt) {
+				t.Errorf("%s %s: %v, want a corrupt-frame error", codec, name, err)
+			}
+		}
+	}
+}
+
 func TestRegisteredValuesDecodeShared(t *testing.T) {
 	l := &wireLayout{Columns: []string{"x"}}
 	f := &frame{kind: kindData, of: 1, gather: 1}
@@ -179,6 +224,10 @@ func FuzzDecodeFrame(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(b)
+		for _, codec := range []string{"zstd", "s2"} {
+			c, _, _ := (&producer{compress: codec}).encode(fr)
+			f.Add(c)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := decodeFrame(b)

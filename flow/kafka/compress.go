@@ -1,0 +1,124 @@
+package kafka
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Frame compression.
+//
+// With `compression: zstd` (the default) a worker compresses each frame
+// itself, at zstd's fastest level, and hands Kafka an uncompressed batch of
+// compressed frames. kafka-go would compress the whole batch at zstd level 3
+// through a stream encoder, inside the one goroutine that talks to a
+// broker; EncodeAll at the fastest level compresses our frames about 1.4x
+// faster for a ratio within 3 % (a batch holds one large frame, so
+// compressing batches finds no more redundancy), and it runs on the
+// goroutine that made the frame. `compression: s2` does the same with S2
+// (klauspost/compress): about 3x less CPU than zstd's fastest, frames about
+// 1.5x larger — for one machine or a fast network, where CPU is what
+// limits. The other codecs (gzip, snappy, lz4) are Kafka's batch
+// compression, as before; consumers read every kind.
+//
+// A compressed frame keeps the 4-byte header, with a bit of the kind byte
+// set, and the rest of the frame compressed as one block:
+//
+//	'C' 'F' version:byte kind|0x80 zstd(body)
+//	'C' 'F' version:byte kind|0x40 s2(body)
+
+const (
+	kindZstd       = 0x80
+	kindS2         = 0x40
+	kindCompressed = kindZstd | kindS2
+)
+
+// maxFrameBytes bounds a decompressed frame, so that a corrupt or hostile
+// message cannot make a worker allocate without limit. The engine caps a
+// batch near 1 MB of text; 256 MiB leaves room for tokens and metadata.
+const maxFrameBytes = 256 << 20
+
+var (
+	frameEncoder = sync.OnceValue(func() *zstd.Encoder {
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(4), zstd.WithZeroFrames(true))
+		if err != nil {
+			panic(err) // only bad options fail, and these are fixed
+		}
+		return e
+	})
+	frameDecoder = sync.OnceValue(func() *zstd.Decoder {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(4), zstd.WithDecoderMaxMemory(maxFrameBytes))
+		if err != nil {
+			panic(err)
+		}
+		return d
+	})
+	// frameBuffers recycles the buffers a frame is encoded into before
+	// compression and decompressed into before decoding: decodeFrame copies
+	// everything it keeps, so the buffer is free once it returns.
+	frameBuffers sync.Pool // *[]byte
+)
+
+func getFrameBuffer(size int) *[]byte {
+	if b, ok := frameBuffers.Get().(*[]byte); ok && cap(*b) >= size {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, size)
+	return &b
+}
+
+func putFrameBuffer(b *[]byte) {
+	if cap(*b) <= 8<<20 { // keep the pool from holding huge buffers
+		frameBuffers.Put(b)
+	}
+}
+
+// compressFrame returns raw (an encoded frame) compressed with codec
+// ("zstd" or "s2").
+func compressFrame(raw []byte, codec string) []byte {
+	if codec == "s2" {
+		dst := make([]byte, frameHeaderSz, frameHeaderSz+s2.MaxEncodedLen(len(raw)-frameHeaderSz))
+		copy(dst, raw[:frameHeaderSz])
+		dst[3] |= kindS2
+		body := s2.Encode(dst[frameHeaderSz:cap(dst)], raw[frameHeaderSz:])
+		return dst[:frameHeaderSz+len(body)]
+	}
+	dst := make([]byte, 0, frameHeaderSz+len(raw)/3+64)
+	dst = append(dst, raw[0], raw[1], raw[2], raw[3]|kindZstd)
+	return frameEncoder().EncodeAll(raw[frameHeaderSz:], dst)
+}
+
+// decompressFrame returns the encoded frame in a compressed one, in a
+// pooled buffer the caller puts back when done with it.
+func decompressFrame(b []byte) (*[]byte, error) {
+	switch b[3] & kindCompressed {
+	case kindZstd:
+		buf := getFrameBuffer(4 * len(b))
+		*buf = append(*buf, b[0], b[1], b[2], b[3]&^kindCompressed)
+		out, err := frameDecoder().DecodeAll(b[frameHeaderSz:], *buf)
+		if err != nil {
+			putFrameBuffer(buf)
+			return nil, fmt.Errorf("%w: zstd: %v", errCorrupt, err)
+		}
+		*buf = out
+		return buf, nil
+	case kindS2:
+		n, err := s2.DecodedLen(b[frameHeaderSz:])
+		if err != nil || n > maxFrameBytes {
+			return nil, fmt.Errorf("%w: s2 block of %d bytes (%v)", errCorrupt, n, err)
+		}
+		buf := getFrameBuffer(frameHeaderSz + n)
+		*buf = append((*buf)[:0], b[0], b[1], b[2], b[3]&^kindCompressed)
+		body, err := s2.Decode((*buf)[frameHeaderSz:frameHeaderSz+n], b[frameHeaderSz:])
+		if err != nil {
+			putFrameBuffer(buf)
+			return nil, fmt.Errorf("%w: s2: %v", errCorrupt, err)
+		}
+		*buf = (*buf)[:frameHeaderSz+len(body)]
+		return buf, nil
+	}
+	return nil, fmt.Errorf("%w: frame compressed twice (kind byte %#x)", errCorrupt, b[3])
+}
