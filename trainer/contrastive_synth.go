@@ -100,7 +100,8 @@ func (g SynthPairs) Pair(i int) (caption string, jpeg []byte, err error) {
 }
 
 // Draw paints c: a light background of random tint, and c.Count shapes of
-// random size, position and shade inside the named half, not overlapping.
+// random size, position and shade inside the named half, not touching, and
+// reaching across the other midline so that no other half holds them all.
 func (g SynthPairs) Draw(i int, c SynthContent) *image.RGBA {
 	S := g.Size
 	if S <= 0 {
@@ -112,7 +113,7 @@ func (g SynthPairs) Draw(i int, c SynthContent) *image.RGBA {
 	for p := 0; p < len(img.Pix); p += 4 {
 		img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = bg.R, bg.G, bg.B, 255
 	}
-	// The half the shapes stay in, with a margin.
+	// The half the shapes stay in.
 	x0, y0, x1, y1 := 0, 0, S, S
 	switch c.Place {
 	case 0:
@@ -124,40 +125,62 @@ func (g SynthPairs) Draw(i int, c SynthContent) *image.RGBA {
 	case 3:
 		y0 = S / 2
 	}
+	vertical := c.Place >= 2 // top or bottom: the other halves are left and right
 	type disc struct{ x, y, r float64 }
 	var placed []disc
-	for k := 0; k < c.Count; k++ {
-		r := float64(S) * (0.08 + 0.04*rng.Float64())
-		var d disc
-		for try := 0; ; try++ {
-			d = disc{
+	// A layout is redrawn until the shapes do not touch and reach across the
+	// other midline: shapes all in the top-left corner would make "on the
+	// left" and "at the top" both true, and a retrieval of either right.
+	for attempt := 0; attempt < 200; attempt++ {
+		placed = placed[:0]
+		for k := 0; k < c.Count; k++ {
+			r := float64(S) * (0.08 + 0.04*rng.Float64())
+			d := disc{
 				x: float64(x0) + r + 1 + rng.Float64()*math.Max(0, float64(x1-x0)-2*r-2),
 				y: float64(y0) + r + 1 + rng.Float64()*math.Max(0, float64(y1-y0)-2*r-2),
 				r: r,
 			}
-			free := true
-			for _, o := range placed {
-				if math.Hypot(d.x-o.x, d.y-o.y) < d.r+o.r+1 {
-					free = false
+			placed = append(placed, d)
+		}
+		apart := true
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for k, d := range placed {
+			e := shapeExtent(c.Shape, d.r)
+			for _, o := range placed[:k] {
+				// Bounding boxes at least a pixel apart: exact for squares,
+				// safe for the others.
+				gap := e + shapeExtent(c.Shape, o.r) + 1
+				if math.Abs(d.x-o.x) < gap && math.Abs(d.y-o.y) < gap {
+					apart = false
 				}
 			}
-			if free {
-				break
+			at := d.y
+			if vertical {
+				at = d.x
 			}
-			if try%20 == 19 && r > 3 {
-				r *= 0.85 // crowded: shrink and keep trying
-			}
-			if try > 400 {
-				break
-			}
+			lo, hi = math.Min(lo, at-e), math.Max(hi, at+e)
 		}
-		placed = append(placed, d)
-		base := synthPalette[c.Colour]
+		mid := float64(S) / 2
+		if apart && lo < mid-2 && hi > mid+2 {
+			break
+		}
+	}
+	base := synthPalette[c.Colour]
+	for _, d := range placed {
 		jit := func(v uint8) uint8 { return uint8(min(255, max(0, int(v)+rng.IntN(31)-15))) }
 		col := color.RGBA{jit(base.R), jit(base.G), jit(base.B), 255}
 		paintShape(img, c.Shape, d.x, d.y, d.r, col)
 	}
 	return img
+}
+
+// shapeExtent is how far a shape of size r reaches from its centre along
+// either axis.
+func shapeExtent(shape int, r float64) float64 {
+	if shape == 1 {
+		return 0.85 * r // the square's half side, as paintShape draws it
+	}
+	return r
 }
 
 // paintShape fills a circle, an axis-aligned square or an upward triangle
@@ -172,7 +195,7 @@ func paintShape(img *image.RGBA, shape int, cx, cy, r float64, col color.RGBA) {
 			case 0:
 				inside = dx*dx+dy*dy <= r*r
 			case 1:
-				h := r * 0.85
+				h := shapeExtent(1, r)
 				inside = math.Abs(dx) <= h && math.Abs(dy) <= h
 			case 2:
 				// Apex at the top, base at the bottom: |dx| grows with dy.

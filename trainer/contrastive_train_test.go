@@ -96,8 +96,8 @@ func writeSynthShards(t testing.TB, dir string, g SynthPairs, n int) {
 
 // TestContrastiveLearnsSyntheticPairs trains on shards of pictures showing
 // one shape in one of three colours in one of four places ("one blue circle
-// at the top"): held-out retrieval must rise far above chance in both
-// directions. (BENCHMARKS.md has the full task: 216 contents, English and
+// at the top"): held-out recall@1 must rise from chance (0.09 with the
+// duplicate captions of 12 contents) to at least 0.8 in both directions. (BENCHMARKS.md has the full task: 216 contents, English and
 // Chinese.)
 func TestContrastiveLearnsSyntheticPairs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shards")
@@ -118,7 +118,7 @@ func TestContrastiveLearnsSyntheticPairs(t *testing.T) {
 	if r.Pairs != 128 || sum.Steps != 300 || sum.Examples != 300*32 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if i2t < 3*chance || t2i < 3*chance || i2t < 0.3 || t2i < 0.3 {
+	if i2t < 0.8 || t2i < 0.8 {
 		t.Fatalf("recall@1 image→text %.3f, text→image %.3f: not far above chance %.3f", i2t, t2i, chance)
 	}
 	for _, f := range []string{"recall.svg", "recall.png", "loss.svg", "train_summary.md", "metrics.jsonl"} {
@@ -376,15 +376,62 @@ func TestSynthPairsAreDeterministic(t *testing.T) {
 	if d := (SynthPairs{}).Distinct(); d != 216 {
 		t.Fatalf("%d distinct contents, want 216", d)
 	}
-	// The shapes are where the caption says: a picture of shapes on the left
-	// has no shape pixel on the right half.
-	img := g.Draw(3, SynthContent{Count: 3, Colour: 2, Shape: 1, Place: 0})
-	bg := img.RGBAAt(63, 63)
-	for y := 0; y < 64; y++ {
-		for x := 32; x < 64; x++ {
-			if img.RGBAAt(x, y) != bg {
-				t.Fatalf("pixel (%d,%d) of a left-only picture is %v, background %v", x, y, img.RGBAAt(x, y), bg)
+}
+
+// TestSynthPicturesShowTheirCaption: in every picture the shapes are as
+// many separate blobs as the caption counts, all inside the captioned half,
+// and on both sides of the other midline (so no other place is true too).
+func TestSynthPicturesShowTheirCaption(t *testing.T) {
+	g := SynthPairs{Lang: "en", Seed: 1}
+	for i := 0; i < 300; i++ {
+		c := g.Content(i)
+		img := g.Draw(i, c)
+		bg := img.RGBAAt(0, 0)
+		if c.Place == 0 || c.Place == 2 {
+			bg = img.RGBAAt(63, 63)
+		}
+		shape := func(x, y int) bool { return img.RGBAAt(x, y) != bg }
+		seen := map[[2]int]bool{}
+		blobs := 0
+		sides := [2]bool{}
+		for y := 0; y < 64; y++ {
+			for x := 0; x < 64; x++ {
+				if !shape(x, y) {
+					continue
+				}
+				inside := [4]bool{x < 32, x >= 32, y < 32, y >= 32}[c.Place]
+				if !inside {
+					t.Fatalf("pair %d (%s): shape pixel (%d,%d) outside its half", i, g.Caption(c), x, y)
+				}
+				other := y
+				if c.Place >= 2 {
+					other = x
+				}
+				sides[min(other/32, 1)] = true
+				if seen[[2]int{x, y}] {
+					continue
+				}
+				blobs++
+				stack := [][2]int{{x, y}}
+				seen[[2]int{x, y}] = true
+				for len(stack) > 0 {
+					p := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					for _, d := range [][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+						q := [2]int{p[0] + d[0], p[1] + d[1]}
+						if q[0] >= 0 && q[0] < 64 && q[1] >= 0 && q[1] < 64 && !seen[q] && shape(q[0], q[1]) {
+							seen[q] = true
+							stack = append(stack, q)
+						}
+					}
+				}
 			}
+		}
+		if blobs != c.Count {
+			t.Fatalf("pair %d (%s): %d separate shapes", i, g.Caption(c), blobs)
+		}
+		if !sides[0] || !sides[1] {
+			t.Fatalf("pair %d (%s): shapes on one side of the other midline only: another place is true too", i, g.Caption(c))
 		}
 	}
 }
