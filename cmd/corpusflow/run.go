@@ -176,8 +176,17 @@ func execute(p *pipelines.Pipeline, built *pipelines.Built, logger *slog.Logger,
 }
 
 func printTrainingSummary(w io.Writer, s *trainer.Summary) {
-	fmt.Fprintf(w, "  training: %d steps, %s tokens, loss %.3f → %.3f, held-out loss %.3f (perplexity %.1f), masked accuracy %.3f, %.0f tokens/s\n",
-		s.Steps, humanCount(s.Tokens), s.FirstLoss, s.FinalLoss, s.EvalLoss, s.EvalPerplexity, s.EvalAccuracy, s.TokensPerSec)
+	if c := s.Contrastive; c != nil {
+		i2t, t2i := c.Retrieval.At(1)
+		fmt.Fprintf(w, "  training (contrastive): %d steps, %d pairs, loss %.3f → %.3f, held-out loss %.3f, recall@1 image→text %.3f, text→image %.3f over %d pairs, %.0f pairs/s\n",
+			c.Steps, c.Examples, c.FirstLoss, c.FinalLoss, c.EvalLoss, i2t, t2i, c.Retrieval.Pairs, c.PairsPerSec)
+		if c.RecallCurve != "" {
+			fmt.Fprintf(w, "  recall curve: %s\n", c.RecallCurve)
+		}
+	} else {
+		fmt.Fprintf(w, "  training: %d steps, %s tokens, loss %.3f → %.3f, held-out loss %.3f (perplexity %.1f), masked accuracy %.3f, %.0f tokens/s\n",
+			s.Steps, humanCount(s.Tokens), s.FirstLoss, s.FinalLoss, s.EvalLoss, s.EvalPerplexity, s.EvalAccuracy, s.TokensPerSec)
+	}
 	if s.Checkpoint != "" {
 		fmt.Fprintf(w, "  checkpoint: %s\n", s.Checkpoint)
 	}
