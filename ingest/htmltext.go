@@ -92,16 +92,36 @@ func (h *htmlToText) text(page []byte, pageURL string) (text string, err error) 
 	if h.extractor == extractNone {
 		return string(page), nil
 	}
+	res, err := h.extract(page, pageURL)
+	if err != nil {
+		return "", err
+	}
+	// ContentText runs all the page's text into one line; the content tree
+	// keeps the paragraphs, headings, list items and rows that line-based
+	// filters (C4) judge one by one.
+	if res.ContentNode != nil {
+		text = renderText(res.ContentNode)
+	} else {
+		text = strings.TrimSpace(res.ContentText)
+	}
+	if text == "" {
+		return "", errNoMainText
+	}
+	return text, nil
+}
+
+// extract runs trafilatura on a decoded page.
+func (h *htmlToText) extract(page []byte, pageURL string) (res *trafilatura.ExtractResult, err error) {
 	defer func() {
 		// The extractor is a large third-party port; one odd page must not
 		// take the whole ingest down.
 		if p := recover(); p != nil {
-			err = fmt.Errorf("extractor panicked: %v", p)
+			res, err = nil, fmt.Errorf("extractor panicked: %v", p)
 		}
 	}()
 	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
-		return "", fmt.Errorf("parse HTML: %w", err)
+		return nil, fmt.Errorf("parse HTML: %w", err)
 	}
 	opts := h.options
 	if pageURL != "" {
@@ -109,13 +129,9 @@ func (h *htmlToText) text(page []byte, pageURL string) (text string, err error) 
 			opts.OriginalURL = u
 		}
 	}
-	res, err := trafilatura.ExtractDocument(doc, opts)
+	res, err = trafilatura.ExtractDocument(doc, opts)
 	if err != nil || res == nil {
-		return "", errNoMainText
+		return nil, errNoMainText
 	}
-	text = strings.TrimSpace(res.ContentText)
-	if text == "" {
-		return "", errNoMainText
-	}
-	return text, nil
+	return res, nil
 }
