@@ -2,8 +2,10 @@
 # Installs what the tests need beyond Go, so that no test has to skip because
 # a tool is missing: the Node packages of every tools/*/package.json (Arrow JS
 # interop check), Debian's kcat (an independent Kafka client), Debian's
-# docker-compose (validates docker-compose.yml; `config` needs no engine) and
-# Debian's python3-torch (the trainer's parity check against PyTorch).
+# docker-compose (validates docker-compose.yml; `config` needs no engine),
+# Debian's python3-torch (the trainer's parity check against PyTorch) and
+# Debian's libopenblas-dev with a C compiler (the trainer's `-tags openblas`
+# build, the one that meets the speed target, links it through cgo).
 # Idempotent: already-installed pieces are left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,9 @@ command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 # The trainer's PyTorch parity test runs Debian's torch (PyPI is not needed).
 /usr/bin/python3 -c "import torch, numpy" >/dev/null 2>&1 || need_apt+=(python3-torch python3-numpy)
+# scripts/test.sh also tests the trainer built with -tags openblas (cgo).
+dpkg-query -W -f='${Status}' libopenblas-dev 2>/dev/null | grep -q 'install ok installed' || need_apt+=(libopenblas-dev)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: apt-get install ${need_apt[*]}" >&2
   sudo_cmd=""
