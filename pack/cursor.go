@@ -7,7 +7,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // shardCursor walks the rows of one shard held in memory.
@@ -50,7 +49,10 @@ func newShardCursor(data []byte, format, path, file string) (c *shardCursor, err
 			c, err = nil, fmt.Errorf("%s: not a readable Arrow shard: %v", path, p)
 		}
 	}()
-	mem := memory.NewGoAllocator()
+	if err := checkIPCStructure(data, format); err != nil {
+		return nil, fmt.Errorf("%s: not a readable Arrow shard: %w", path, err)
+	}
+	mem := newBudgetAllocator(decodeBudget(len(data)))
 	c = &shardCursor{path: path, file: file}
 	switch format {
 	case FormatStream:
@@ -153,6 +155,9 @@ func columnsIn(rec arrow.Record) (columnsOf, error) {
 	var cols columnsOf
 	for i, f := range rec.Schema().Fields() {
 		col := rec.Column(i)
+		if int64(col.Len()) != rec.NumRows() {
+			return cols, fmt.Errorf("column %q has %d rows, its batch %d", f.Name, col.Len(), rec.NumRows())
+		}
 		var err error
 		switch f.Name {
 		case ColID:
@@ -190,6 +195,13 @@ func columnsIn(rec arrow.Record) (columnsOf, error) {
 		if err != nil {
 			return cols, err
 		}
+	}
+	if cols.id == nil {
+		// Every corpusflow layout has it. Reading it also bounds the work on
+		// a damaged batch: its offsets must cover every row the batch
+		// claims, where a batch of unknown columns could claim billions of
+		// rows that cost nothing to iterate.
+		return cols, fmt.Errorf("no %q column: not a corpusflow shard", ColID)
 	}
 	return cols, nil
 }

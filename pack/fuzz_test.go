@@ -42,11 +42,8 @@ func FuzzParseManifest(f *testing.F) {
 // FuzzOpenShard feeds damaged shard bytes to the reader's open path with
 // verification on: nothing that differs from what the manifest promises may
 // reach the Arrow decoder, and the result is rows or an error, never a panic.
-//
-// The Arrow decoder itself is not fuzzed: arrow/go/v15 trusts the counts in
-// a shard's metadata (a damaged child count makes it allocate terabytes and
-// the runtime aborts), which is why ReaderOptions.SkipVerify is documented
-// as trusting the bytes.
+// The decoder itself is fuzzed on the unverified path by
+// FuzzInspectShardFile.
 func FuzzOpenShard(f *testing.F) {
 	type seed struct {
 		format string

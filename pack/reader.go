@@ -34,9 +34,11 @@ type ReaderOptions struct {
 	// PollInterval is how often a follower rereads the manifest (default 500 ms).
 	PollInterval time.Duration
 	// SkipVerify skips the xxhash64 check of each shard against the
-	// manifest (it costs one hash pass over bytes already in memory). It
-	// trusts the bytes: the Arrow decoder believes the counts in a shard's
-	// metadata, and a damaged one can make it allocate without bound.
+	// manifest (it costs one hash pass over bytes already in memory). A
+	// damaged shard then reaches the Arrow decoder: its metadata is checked
+	// first (ipccheck.go) and the decoder's allocations have a budget
+	// (budget.go), so it gives an error, but damage those checks cannot see
+	// (a changed token id) is read as data.
 	SkipVerify bool
 	// VocabSHA256, when set, refuses shards made with another vocabulary.
 	VocabSHA256 string
