@@ -84,6 +84,11 @@ func Inspect(w io.Writer, path string, opts InspectOptions) error {
 	if err != nil {
 		return err
 	}
+	if schema == nil {
+		// Only a shard read without a manifest (nothing to check its rows
+		// against) can get here.
+		return fmt.Errorf("%s: no rows could be read: not a corpusflow shard, or a damaged one", path)
+	}
 	md := schemaMetadata(schema)
 	if opts.Vocab != nil {
 		if want := md[MetaVocabSHA256]; want != "" && want != opts.Vocab.VocabSHA256() {
@@ -295,7 +300,7 @@ func printExample(w io.Writer, ex Example, vocab tokenize.Tokenizer) {
 	if length == 0 {
 		length = len(ex.InputIDs)
 	}
-	ids := ex.InputIDs[:min(length, len(ex.InputIDs))]
+	ids := ex.InputIDs[:clampLen(length, len(ex.InputIDs))]
 	fmt.Fprintf(w, "  input_ids  %s\n", render(ids, vocab))
 	if ex.TokenTypeIDs != nil {
 		fmt.Fprintf(w, "  next_sentence_label %d (%s)\n", ex.NextSentenceLabel, map[int]string{0: "B follows A", 1: "B is random"}[ex.NextSentenceLabel])
@@ -310,9 +315,13 @@ func printExample(w io.Writer, ex Example, vocab tokenize.Tokenizer) {
 		fmt.Fprintf(w, "  unmasked   %s\n", render(orig, vocab))
 	}
 	if ex.Targets != nil {
-		fmt.Fprintf(w, "  targets    %s\n", render(ex.Targets[:min(ex.TargetsLength, len(ex.Targets))], vocab))
+		fmt.Fprintf(w, "  targets    %s\n", render(ex.Targets[:clampLen(ex.TargetsLength, len(ex.Targets))], vocab))
 	}
 }
+
+// clampLen is a length column's value cut to [0, n]: a shard read without
+// a manifest may carry any number there.
+func clampLen(length, n int) int { return max(0, min(length, n)) }
 
 // render decodes ids with the vocabulary, or lists them without one.
 func render(ids []int32, vocab tokenize.Tokenizer) string {
