@@ -40,24 +40,9 @@ func init() {
 			if err := c.Validate(); err != nil {
 				return nil, err
 			}
-			d := NewExactDedup(*c, env.Counters)
-			if c.Key == "url" && c.URLRule == URLRuleParams {
-				// PartitionKey routes URLs by C4's rule (NormalizeURL), so
-				// over Kafka this rule runs as a plain sequential stage on
-				// one worker instead of split by key.
-				return sequentialExact{d}, nil
-			}
-			return d, nil
+			return NewExactDedup(*c, env.Counters), nil
 		})
 }
-
-// sequentialExact is exact_dedup without PartitionKey: Process, Sequential
-// and Finish only.
-type sequentialExact struct{ d *ExactDedup }
-
-func (s sequentialExact) Process(r *flow.Record) string    { return s.d.Process(r) }
-func (s sequentialExact) Sequential()                      {}
-func (s sequentialExact) Finish(ctx context.Context) error { return s.d.Finish(ctx) }
 
 // ExactDedup drops a document whose key (hash of normalized text or URL) an
 // earlier document had. It keeps only 64-bit hashes in a Uint64Set: 10.7–16
@@ -71,8 +56,7 @@ type ExactDedup struct {
 }
 
 // NewExactDedup builds the stage; counters may be nil. Its PartitionKey
-// follows C4's URL rule: with url_rule params, run it as a stage without
-// PartitionKey (as the registered exact_dedup does).
+// follows the configured url_rule, so every rule splits by key over Kafka.
 func NewExactDedup(cfg ExactConfig, counters *flow.Counters) *ExactDedup {
 	if counters == nil {
 		counters = &flow.Counters{}

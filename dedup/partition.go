@@ -22,11 +22,13 @@ import (
 var _ flow.KeyedProcessor = (*ExactDedup)(nil)
 
 // PartitionKey is the document's dedup key (0 for a URL key when the record
-// has no usable URL: those are all kept, wherever they go). Safe for
+// has no usable URL: those are all kept, wherever they go). A URL is
+// normalized by the configured url_rule, as Process does: two URLs that
+// the stage calls duplicates must reach the same worker. Safe for
 // concurrent use: each call borrows its own normalizer.
 func (d *ExactDedup) PartitionKey(r *flow.Record) uint64 {
 	if d.cfg.Key == "url" {
-		u, ok := NormalizeURL(r.URL)
+		u, ok := d.normalizeURL(r.URL)
 		if !ok {
 			return 0
 		}
@@ -53,7 +55,7 @@ func (d *ExactDedup) keyers() *sync.Pool {
 // run normalizes each text once, not twice.
 func (d *ExactDedup) ProcessKeyed(r *flow.Record, key uint64) string {
 	if d.cfg.Key == "url" {
-		if _, ok := NormalizeURL(r.URL); !ok {
+		if _, ok := d.normalizeURL(r.URL); !ok {
 			d.counters.Add("no_url", 1)
 			return ""
 		}

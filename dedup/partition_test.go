@@ -20,6 +20,15 @@ func TestExactPartitionKeyFollowsTheDedupRule(t *testing.T) {
 		{ExactConfig{Key: "text", StripPunctuation: true}, flow.Record{Text: "hi, you!"}, flow.Record{Text: "hi you"}, true},
 		{ExactConfig{Key: "url"}, flow.Record{URL: "https://www.example.org/a/?utm_source=x"}, flow.Record{URL: "http://example.org/a"}, true},
 		{ExactConfig{Key: "url"}, flow.Record{URL: "https://example.org/a"}, flow.Record{URL: "https://example.org/b"}, false},
+		// C4's rule keeps case and the fragment: different pages.
+		{ExactConfig{Key: "url", URLRule: URLRuleC4}, flow.Record{URL: "https://Example.org/a?ref=x"}, flow.Record{URL: "http://example.org/a"}, false},
+		{ExactConfig{Key: "url", URLRule: URLRuleC4}, flow.Record{URL: "https://example.org/a?id=3#top"}, flow.Record{URL: "https://example.org/a?id=3"}, false},
+		// The params rule lowercases the host and drops ref, utm_* and the
+		// fragment: the same page, so the same key (the C4 rule's key, which
+		// PartitionKey used for every rule, sent these to different workers).
+		{ExactConfig{Key: "url", URLRule: URLRuleParams}, flow.Record{URL: "https://Example.org/a?ref=x"}, flow.Record{URL: "http://example.org/a"}, true},
+		{ExactConfig{Key: "url", URLRule: URLRuleParams}, flow.Record{URL: "https://example.org/a?id=3#top"}, flow.Record{URL: "https://example.org/a?utm_source=y&id=3"}, true},
+		{ExactConfig{Key: "url", URLRule: URLRuleParams}, flow.Record{URL: "https://example.org/a?reference=1"}, flow.Record{URL: "https://example.org/a"}, false},
 	}
 	for i, c := range cases {
 		d := NewExactDedup(c.cfg, nil)
@@ -49,8 +58,10 @@ func TestExactProcessKeyedEqualsProcess(t *testing.T) {
 		{Text: "OTHER ", URL: "not a url"},
 		{Text: "page 12", URL: "https://example.org/b"},
 		{Text: "page 99", URL: "https://example.org/b/"},
+		{Text: "x", URL: "https://Example.org/b?ref=home#top"},
+		{Text: "y", URL: "https://example.org/b?reference=1"},
 	}
-	for _, cfg := range []ExactConfig{{Key: "text"}, {Key: "text", DigitsToZero: true}, {Key: "url"}} {
+	for _, cfg := range []ExactConfig{{Key: "text"}, {Key: "text", DigitsToZero: true}, {Key: "url"}, {Key: "url", URLRule: URLRuleC4}, {Key: "url", URLRule: URLRuleParams}} {
 		c1, c2 := &flow.Counters{}, &flow.Counters{}
 		plain, keyed := NewExactDedup(cfg, c1), NewExactDedup(cfg, c2)
 		for i := range texts {

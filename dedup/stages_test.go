@@ -185,8 +185,8 @@ func TestNormalizeURL(t *testing.T) {
 }
 
 // TestExactURLRuleRouting: the keyed (distributed) exact_dedup routes URLs
-// by C4's rule, so only that rule may offer PartitionKey; the params rule
-// runs as a plain sequential stage.
+// by the configured rule (PartitionKey uses the stage's own normalization),
+// so every rule offers PartitionKey and splits by key over Kafka.
 func TestExactURLRuleRouting(t *testing.T) {
 	comp, _ := flow.Lookup(flow.KindStage, "exact_dedup")
 	if def := comp.NewConfig().(*ExactConfig); def.URLRule != URLRuleC4 {
@@ -195,7 +195,7 @@ func TestExactURLRuleRouting(t *testing.T) {
 	for _, c := range []struct {
 		key, rule string
 		keyed     bool
-	}{{"url", URLRuleC4, true}, {"url", URLRuleParams, false}, {"text", URLRuleParams, true}} {
+	}{{"url", URLRuleC4, true}, {"url", URLRuleParams, true}, {"text", URLRuleParams, true}} {
 		cfg := comp.NewConfig().(*ExactConfig)
 		cfg.Key, cfg.URLRule = c.key, c.rule
 		st, err := comp.Build(cfg, &flow.Env{Counters: &flow.Counters{}})
