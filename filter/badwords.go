@@ -15,6 +15,7 @@ import (
 	"github.com/coregx/ahocorasick"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 // The badwords stage is C4's bad-words filter (TFDS c4_utils
@@ -130,7 +131,7 @@ func parseBadWords(data []byte, allow []string) ([]string, error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
-		w := pyStrip(sc.Text())
+		w := pystr.Strip(sc.Text())
 		if w == "" || seen[w] || slices.Contains(allow, w) {
 			continue
 		}
@@ -142,7 +143,7 @@ func parseBadWords(data []byte, allow []string) ([]string, error) {
 
 // Find returns the first bad word in text (lower-cased first), if any.
 func (b *BadWords) Find(text string) (string, bool) {
-	low := []byte(pyLower(text))
+	low := []byte(pystr.Lower(text))
 	if b.substring {
 		m, ok := b.matcher.Find(low, 0)
 		if !ok {
@@ -164,7 +165,7 @@ func nonWordBefore(s []byte, i int) bool {
 		return true
 	}
 	r, _ := utf8.DecodeLastRune(s[:i])
-	return !isPyWordChar(r)
+	return !pystr.IsWordChar(r)
 }
 
 // nonWordAfter is (?:\W|$) starting at i.
@@ -173,7 +174,7 @@ func nonWordAfter(s []byte, i int) bool {
 		return true
 	}
 	r, _ := utf8.DecodeRune(s[i:])
-	return !isPyWordChar(r)
+	return !pystr.IsWordChar(r)
 }
 
 // Process drops r when it has a bad word, unless it is in the kept fraction.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 func mustBadWords(t testing.TB, words []string, lang string) *BadWords {
@@ -100,7 +101,7 @@ func TestBadWordsMatchesBruteForce(t *testing.T) {
 }
 
 func bruteForceBadWord(words []string, text string) bool {
-	low := []byte(pyLower(text))
+	low := []byte(pystr.Lower(text))
 	for _, w := range words {
 		for i := 0; i+len(w) <= len(low); i++ {
 			if string(low[i:i+len(w)]) == w && nonWordBefore(low, i) && nonWordAfter(low, i+len(w)) {
@@ -166,7 +167,7 @@ func FuzzParseBadWords(f *testing.F) {
 			return
 		}
 		for _, w := range words {
-			if w == "" || w != pyStrip(w) {
+			if w == "" || w != pystr.Strip(w) {
 				t.Fatalf("bad entry %q", w)
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/punkt"
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 // The c4 stage is TensorFlow Datasets' c4_utils.clean_page, the line rules
@@ -256,7 +258,7 @@ func (c *C4) Clean(text string, chinese bool) (string, string) {
 			break
 		}
 		rest = next
-		line := pyStrip(raw)
+		line := pystr.Strip(raw)
 
 		// 1. a word too long (before citations are removed, as in TFDS).
 		var words wordStats
@@ -313,7 +315,7 @@ func (c *C4) Clean(text string, chinese bool) (string, string) {
 		// 9. sentences.
 		sentences += c.punkt.countSentences(scratch, line)
 		if chinese {
-			sentences += chineseSentenceBreaks(line)
+			sentences += punkt.ChineseBreaks(line)
 		}
 		if out == nil {
 			out = make([]byte, 0, len(text))
@@ -326,7 +328,7 @@ func (c *C4) Clean(text string, chinese bool) (string, string) {
 	if c.minSentences > 0 && sentences < c.minSentences {
 		return "", C4RejectTooFewSentences
 	}
-	return pyStrip(string(out)), ""
+	return pystr.Strip(string(out)), ""
 }
 
 // endsWithAny is str.endswith(tuple).
@@ -504,44 +506,4 @@ func hasPrefixFold(s, prefix string) bool {
 		}
 	}
 	return true
-}
-
-// chineseSentenceBreaks counts the sentence ends that Punkt does not see in
-// Chinese text: a run of 。！？ (with any closing quotes or brackets after it)
-// followed by more text on the line.
-func chineseSentenceBreaks(line string) int {
-	breaks := 0
-	for i := 0; i < len(line); {
-		c := line[i]
-		if c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(line[i:])
-		i += n
-		if !isChineseSentenceEnd(r) {
-			continue
-		}
-		for i < len(line) {
-			r, n := utf8.DecodeRuneInString(line[i:])
-			if !isChineseSentenceEnd(r) && !isClosingPunct(r) {
-				break
-			}
-			i += n
-		}
-		if pyLStrip(line[i:]) != "" {
-			breaks++
-		}
-	}
-	return breaks
-}
-
-func isChineseSentenceEnd(r rune) bool { return r == '。' || r == '！' || r == '？' }
-
-func isClosingPunct(r rune) bool {
-	switch r {
-	case '”', '」', '』', '）', ')', '"', '\'':
-		return true
-	}
-	return false
 }

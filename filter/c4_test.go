@@ -224,23 +224,6 @@ func TestC4Chinese(t *testing.T) {
 	}
 }
 
-func TestChineseSentenceBreaks(t *testing.T) {
-	cases := map[string]int{
-		"一句。":           0,
-		"一句。两句！三句？":     2,
-		"他说：“好。”然后走了。":  1,
-		"真的吗？！是的。":      1,
-		"没有句号":          0,
-		"一句。 ":          0,
-		"First. 然后。再见。": 1, // Punkt counts the English one
-	}
-	for in, want := range cases {
-		if got := chineseSentenceBreaks(in); got != want {
-			t.Errorf("chineseSentenceBreaks(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
 func TestRemoveCitations(t *testing.T) {
 	cases := map[string]string{
 		"no citation":                "no citation",

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 // The fineweb_quality stage is FineWeb's own quality rules (datatrove's
@@ -137,7 +138,7 @@ func (f *FineWebQuality) Check(text string, chinese bool) string {
 	punct, short, counted := 0, 0, 0
 	var nonEmpty []string
 	for _, line := range lines {
-		empty := pyStrip(line) == ""
+		empty := pystr.Strip(line) == ""
 		if !empty {
 			nonEmpty = append(nonEmpty, line)
 		} else if current {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 // The gopher_quality stage is the quality rules of Gopher (Rae et al. 2021,
@@ -200,14 +201,14 @@ func (g *GopherQuality) Check(text string, chinese bool) string {
 		}
 		rest = next
 		lines++
-		left := pyLStrip(line)
+		left := pystr.LStrip(line)
 		for _, b := range gopherBullets {
 			if strings.HasPrefix(left, b) {
 				bullets++
 				break
 			}
 		}
-		right := pyRStrip(line)
+		right := pystr.RStrip(line)
 		for _, e := range gopherEllipses {
 			if strings.HasSuffix(right, e) {
 				ellipsisLines++

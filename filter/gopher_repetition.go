@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 // The gopher_repetition stage is Gopher's repetition rules (Rae et al. 2021,
@@ -132,7 +133,7 @@ func (g *GopherRepetition) Check(text string, chinese bool) string {
 	if textLen == 0 {
 		return ""
 	}
-	paragraphs, paraDupChars := duplicates(splitRuns(pyStrip(text), 2))
+	paragraphs, paraDupChars := duplicates(splitRuns(pystr.Strip(text), 2))
 	if c.DupParaFrac > 0 && float64(paragraphs.dups)/float64(paragraphs.total) > c.DupParaFrac {
 		return GopherRejectDupParaFrac
 	}

@@ -1,9 +1,9 @@
 package filter
 
 import (
-	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 // The reference implementations of these filters are Python. To give the same
@@ -14,21 +14,6 @@ import (
 //   - str.split()/strip() treat \x1c-\x1f as whitespace (Go's unicode.IsSpace
 //     does not);
 //   - len(word) counts code points, not bytes.
-
-// asciiSpace marks the ASCII bytes that Python's str.isspace() accepts:
-// \t \n \v \f \r, the four information separators \x1c-\x1f, and space.
-var asciiSpace = [128]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true,
-	0x1c: true, 0x1d: true, 0x1e: true, 0x1f: true, ' ': true}
-
-// isPySpace reports whether Python's str.isspace() is true for r.
-func isPySpace(r rune) bool {
-	if r < utf8.RuneSelf {
-		return asciiSpace[r]
-	}
-	// unicode.IsSpace covers U+0085, U+00A0 and the Z categories, which is
-	// Python's set above ASCII.
-	return unicode.IsSpace(r)
-}
 
 // nextLine returns the first line of s as Python's str.splitlines() cuts it
 // and the rest after the line break. ok is false when s is empty.
@@ -63,49 +48,6 @@ func nextLine(s string) (line, rest string, ok bool) {
 
 // mayBreakLine marks the bytes that are, or begin, a Python line boundary.
 var mayBreakLine = [256]bool{'\n': true, '\v': true, '\f': true, '\r': true, 0x1c: true, 0x1d: true, 0x1e: true, 0xc2: true, 0xe2: true}
-
-// pyStrip trims Python whitespace from both ends of s.
-func pyStrip(s string) string {
-	return pyRStrip(pyLStrip(s))
-}
-
-func pyLStrip(s string) string {
-	for len(s) > 0 {
-		c := s[0]
-		if c < utf8.RuneSelf {
-			if !asciiSpace[c] {
-				return s
-			}
-			s = s[1:]
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s)
-		if !isPySpace(r) {
-			return s
-		}
-		s = s[n:]
-	}
-	return s
-}
-
-func pyRStrip(s string) string {
-	for len(s) > 0 {
-		c := s[len(s)-1]
-		if c < utf8.RuneSelf {
-			if !asciiSpace[c] {
-				return s
-			}
-			s = s[:len(s)-1]
-			continue
-		}
-		r, n := utf8.DecodeLastRuneInString(s)
-		if !isPySpace(r) {
-			return s
-		}
-		s = s[:len(s)-n]
-	}
-	return s
-}
 
 // wordStats describes the whitespace-separated words of a line (Python's
 // str.split()): how many there are and the length in code points of the
@@ -147,7 +89,7 @@ func whitespaceWords(s string) wordStats {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if isPySpace(r) {
+		if pystr.IsSpace(r) {
 			if start >= 0 {
 				endWord(i)
 			}
@@ -174,7 +116,7 @@ const (
 
 var byteClass = func() (t [256]uint8) {
 	for c := 0; c < utf8.RuneSelf; c++ {
-		if asciiSpace[c] {
+		if pystr.IsASCIISpace(byte(c)) {
 			t[c] = classSpace
 		}
 	}
@@ -219,7 +161,7 @@ func cjkWords(s string) wordStats {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
-			if asciiSpace[c] {
+			if pystr.IsASCIISpace(c) {
 				runLen = 0
 				continue
 			}
@@ -234,7 +176,7 @@ func cjkWords(s string) wordStats {
 				}
 				continue
 			}
-			if isPySpace(r) {
+			if pystr.IsSpace(r) {
 				runLen = 0
 				continue
 			}
@@ -248,40 +190,4 @@ func cjkWords(s string) wordStats {
 		}
 	}
 	return st
-}
-
-// pyLower lower-cases s as Python's str.lower() does for the characters that
-// matter to these filters: Go's unicode.ToLower per rune, except that
-// U+0130 (İ) becomes "i̇" (two code points) as in Python's full case mapping.
-// Python's final-sigma rule is not reproduced (σ is used everywhere).
-func pyLower(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.ToLower(s)
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if r == 'İ' {
-			b.WriteString("i\u0307")
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
-
-// isPyWordChar reports whether r matches Python's \w in a str pattern:
-// letters, numbers (str.isalnum) and the underscore.
-func isPyWordChar(r rune) bool {
-	if r < utf8.RuneSelf {
-		return r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-	}
-	return unicode.IsLetter(r) || unicode.IsNumber(r)
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 // Word tokens for the Gopher and FineWeb rules. datatrove splits words with
@@ -45,7 +46,7 @@ func splitWords(text string, chinese bool, dst []string) []string {
 func eachWord(text string, chinese bool, yield func(string)) {
 	for i := 0; i < len(text); {
 		r, n := utf8.DecodeRuneInString(text[i:])
-		if isPySpace(r) {
+		if pystr.IsSpace(r) {
 			i += n
 			continue
 		}
@@ -54,14 +55,14 @@ func eachWord(text string, chinese bool, yield func(string)) {
 		for j < len(text) {
 			c := text[j]
 			if c < utf8.RuneSelf {
-				if asciiSpace[c] {
+				if pystr.IsASCIISpace(c) {
 					break
 				}
 				j++
 				continue
 			}
 			r, m := utf8.DecodeRuneInString(text[j:])
-			if isPySpace(r) {
+			if pystr.IsSpace(r) {
 				break
 			}
 			j += m

@@ -1,6 +1,10 @@
 package punkt
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/corpusflow/corpusflow/internal/pystr"
+)
 
 // ChineseBreaks counts the sentence ends Punkt does not see in Chinese
 // text: a run of 。！？ (with any closing quotes or brackets after it)
@@ -28,7 +32,7 @@ func ChineseBreaks(text string) int {
 			}
 			i += n
 		}
-		if pyLStrip(text[i:]) != "" {
+		if pystr.LStrip(text[i:]) != "" {
 			breaks++
 		}
 	}

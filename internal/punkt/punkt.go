@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	punktdata "github.com/neurosnap/sentences/data"
+
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 // Orthographic context flags, as NLTK numbers them.
@@ -133,7 +135,7 @@ func (t *ptoken) firstLower() bool {
 // isInitial is NLTK's [^\W\d]\.$ : one letter (or underscore) and a period.
 func (t *ptoken) isInitial() bool {
 	r, n := utf8.DecodeRuneInString(t.tok)
-	return len(t.tok) == n+1 && t.tok[n] == '.' && isPyWordChar(r) && !unicode.IsDigit(r)
+	return len(t.tok) == n+1 && t.tok[n] == '.' && pystr.IsWordChar(r) && !unicode.IsDigit(r)
 }
 
 // Scratch is reusable memory for one goroutine's sentence counting, so
@@ -168,7 +170,7 @@ func (s *Scratch) lowerType(tok string) string {
 	var low string
 	switch {
 	case !ascii:
-		low = pyLower(tok)
+		low = pystr.Lower(tok)
 	case !hasUpper:
 		low = tok
 	case len(s.arena)+len(tok) <= cap(s.arena):
@@ -240,13 +242,13 @@ func isWordStartRune(r rune) bool {
 func spaceAt(s string, i int) int {
 	c := s[i]
 	if c < utf8.RuneSelf {
-		if asciiSpace[c] {
+		if pystr.IsASCIISpace(c) {
 			return 1
 		}
 		return 0
 	}
 	r, n := utf8.DecodeRuneInString(s[i:])
-	if isPySpace(r) {
+	if pystr.IsSpace(r) {
 		return n
 	}
 	return 0
@@ -348,7 +350,7 @@ func (m *Model) firstPass(s *Scratch, t *ptoken) {
 	case strings.HasSuffix(tok, ".") && !strings.HasSuffix(tok, ".."):
 		stem := s.lowerType(tok[:len(tok)-1])
 		if stem == numberType { // the abbreviation test uses the plain lower case
-			stem = pyLower(tok[:len(tok)-1])
+			stem = pystr.Lower(tok[:len(tok)-1])
 		}
 		last := stem
 		if k := strings.LastIndexByte(stem, '-'); k >= 0 {
@@ -534,7 +536,7 @@ func (m *Model) CountText(text string) int {
 // sentences NLTK's Punkt finds in text, line breaks being whitespace to it
 // as to NLTK. s is the caller's scratch memory (one per goroutine).
 func (m *Model) Count(s *Scratch, text string) int {
-	end := len(pyRStrip(text))
+	end := len(pystr.RStrip(text))
 	count := 0
 	lastBreak := 0
 	realign := 0

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/corpusflow/corpusflow/internal/pystr"
 )
 
 func englishModel(t testing.TB) *Model {
@@ -153,7 +155,7 @@ func FuzzCount(f *testing.F) {
 		if n < 0 || n > ends+1 {
 			t.Fatalf("count %d with %d end characters: %q", n, ends, text)
 		}
-		if pyRStrip(text) != "" && n == 0 {
+		if pystr.RStrip(text) != "" && n == 0 {
 			t.Fatalf("no sentence in non-blank text %q", text)
 		}
 	})
