@@ -273,7 +273,7 @@ func TestGoldenC4English(t *testing.T) {
 	var out strings.Builder
 	out.WriteString("# c4 → lang [en] 0.99 → badwords en.c4-25e679f0 over real Common Crawl pages:\n")
 	out.WriteString("# the whirlwind WET record, 20 Dolma CC pages, then the 14 text pages of the CC-MAIN-2020-34 WARC sample\n")
-	out.WriteString(warcOneLineNote)
+	out.WriteString(warcLinesNote)
 	pages := englishGoldenPages(t)
 	if len(pages) != 21 {
 		t.Fatalf("%d pages, want 21 (1 WET + 20 Dolma CC)", len(pages))
@@ -288,9 +288,10 @@ func TestGoldenC4English(t *testing.T) {
 	compareGolden(t, "c4-en.txt", out.String())
 }
 
-// warcOneLineNote explains the "1 line seen" of every WARC page.
-const warcOneLineNote = `# The WARC pages' text is what the warc source extracts from their HTML (go-trafilatura's ContentText), which has no line
-# breaks: c4 sees each as one line, so its line rules keep or drop the whole page at once.
+// warcLinesNote says where the WARC pages' lines come from.
+const warcLinesNote = `# The WARC pages' text is what the warc source extracts from their HTML: go-trafilatura's content tree written as lines the
+# way trafilatura's txt output is (a line per paragraph, heading and <br>; "- " list items; "| a | b |" table rows), so c4
+# judges each line.
 `
 
 // c4ZhGoldenHeader says what the Chinese golden shows and why six
@@ -306,7 +307,7 @@ func TestGoldenC4Chinese(t *testing.T) {
 	chain := newGoldenChain(t, "zh", "../testdata/badwords/zh")
 	var out strings.Builder
 	out.WriteString(c4ZhGoldenHeader)
-	out.WriteString(warcOneLineNote)
+	out.WriteString(warcLinesNote)
 	pages := chineseGoldenPages(t)
 	if len(pages) < 8 {
 		t.Fatalf("%d pages", len(pages))
