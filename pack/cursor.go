@@ -17,6 +17,7 @@ type shardCursor struct {
 
 	nextBatch func() (arrow.Record, error) // nil record at the end
 	release   func()
+	mem       *budgetAllocator
 
 	batch arrow.Record
 	cols  columnsOf
@@ -41,19 +42,21 @@ type listColumn interface {
 	ListValues() arrow.Array
 }
 
-func newShardCursor(data []byte, format, path, file string) (c *shardCursor, err error) {
+// newShardCursor opens a shard held in data; verified says its checksum
+// matched its manifest's (budget.go).
+func newShardCursor(data []byte, format, path, file string, verified bool) (c *shardCursor, err error) {
 	// The Arrow reader trusts offsets in the file; a corrupt shard that
 	// slipped past the checksum (SkipVerify) must give an error, not a crash.
 	defer func() {
 		if p := recover(); p != nil {
-			c, err = nil, fmt.Errorf("%s: not a readable Arrow shard: %v", path, p)
+			c, err = nil, fmt.Errorf("%s: not a readable Arrow shard: %w", path, panicError(p))
 		}
 	}()
 	if err := checkIPCStructure(data, format); err != nil {
 		return nil, fmt.Errorf("%s: not a readable Arrow shard: %w", path, err)
 	}
-	mem := newBudgetAllocator(decodeBudget(len(data)))
-	c = &shardCursor{path: path, file: file}
+	mem := newDecodeAllocator(len(data), verified)
+	c = &shardCursor{path: path, file: file, mem: mem}
 	switch format {
 	case FormatStream:
 		rd, err := ipc.NewReader(bytes.NewReader(data), ipc.WithAllocator(mem))
@@ -90,11 +93,20 @@ func newShardCursor(data []byte, format, path, file string) (c *shardCursor, err
 	return c, nil
 }
 
+// panicError is what the decoder panicked with as an error, keeping an
+// error's type (the budget's errOverBudget) for errors.As.
+func panicError(p any) error {
+	if err, ok := p.(error); ok {
+		return err
+	}
+	return fmt.Errorf("%v", p)
+}
+
 // next returns the next row; ok is false at the end of the shard.
 func (c *shardCursor) next() (ex Example, ok bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			ex, ok, err = Example{}, false, fmt.Errorf("%s row %d: not a readable Arrow shard: %v", c.path, c.rowIn, p)
+			ex, ok, err = Example{}, false, fmt.Errorf("%s row %d: not a readable Arrow shard: %w", c.path, c.rowIn, panicError(p))
 		}
 	}()
 	for c.batch == nil || c.row >= int(c.batch.NumRows()) {
@@ -104,6 +116,9 @@ func (c *shardCursor) next() (ex Example, ok bool, err error) {
 		}
 		rec, err := c.nextBatch()
 		if err != nil {
+			if refused := c.mem.refusal(); refused != nil {
+				err = refused // the stream reader's error lost its type
+			}
 			return Example{}, false, fmt.Errorf("%s: %w", c.path, err)
 		}
 		if rec == nil {

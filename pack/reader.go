@@ -36,9 +36,10 @@ type ReaderOptions struct {
 	// SkipVerify skips the xxhash64 check of each shard against the
 	// manifest (it costs one hash pass over bytes already in memory). A
 	// damaged shard then reaches the Arrow decoder: its metadata is checked
-	// first (ipccheck.go) and the decoder's allocations have a budget
-	// (budget.go), so it gives an error, but damage those checks cannot see
-	// (a changed token id) is read as data.
+	// first (ipccheck.go) and the decoder may decode no more than 1 MiB +
+	// 64x the shard's size in all (budget.go; real shards decode to 2-18x),
+	// so it gives an error, but damage those checks cannot see (a changed
+	// token id) is read as data.
 	SkipVerify bool
 	// VocabSHA256, when set, refuses shards made with another vocabulary.
 	VocabSHA256 string
@@ -318,5 +319,5 @@ func openVerified(data []byte, info ShardInfo, format, path string, verify bool)
 			return nil, fmt.Errorf("%s: xxhash64 %s, the manifest says %s: the shard is corrupt", path, sum, info.XXHash64)
 		}
 	}
-	return newShardCursor(data, format, path, info.File)
+	return newShardCursor(data, format, path, info.File, verify)
 }
