@@ -306,6 +306,9 @@ func BenchmarkHTMLText(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(pages)), "µs/page")
+		if used := cpuSeconds() - cpuStart; used > 0 {
+			b.ReportMetric(float64(b.N*len(pages))/used, "pages/cpu-s")
+		}
 		reportCPU(b, cpuStart, pageBytes*int64(b.N))
 	}
 	b.Run("extract", func(b *testing.B) {
