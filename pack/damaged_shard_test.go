@@ -111,46 +111,78 @@ func repeatFirstBatch(t testing.TB, data []byte, times int) []byte {
 	return append(out, arrowMagic...)
 }
 
-// amplifyingShards are damaged files that are small but decode to much:
-// Inspect read 16 million rows of the first (3.7 s), the second's footer
-// lists one batch of 131072 rows 200 times (26 million rows), the third is
-// a stream of 20 such batches of 262144 rows. They are also seeds of
-// FuzzInspectShardFile, under their names.
-func amplifyingShards(t testing.TB) map[string][]byte {
-	return map[string][]byte{
-		"decodes-16M-empty-rows":     emptyIDsShard(t, FormatFile, 1<<24, 1),
-		"footer-lists-a-batch-200x":  repeatFirstBatch(t, emptyIDsShard(t, FormatFile, 1<<17, 1), 200),
-		"stream-of-20-batches-of-1M": emptyIDsShard(t, FormatStream, 1<<18, 20),
+// costlyShard is a damaged file, small, that cost much to inspect before
+// the checks that refuse it now. It is also a seed of FuzzInspectShardFile,
+// under its name.
+type costlyShard struct {
+	name       string
+	data       []byte
+	overBudget bool   // refused by the decode budget (budget.go), else by the metadata check (ipccheck.go)
+	says       string // in the error
+}
+
+func costlyShards(t testing.TB) []costlyShard {
+	return []costlyShard{
+		// 7.6 KB of zstd, 16 million empty rows: 2.7 s.
+		{"decodes-16M-empty-rows", emptyIDsShard(t, FormatFile, 1<<24, 1), true, "decodes to more than"},
+		// One batch of 131072 rows that the footer lists 200 times: 3 s.
+		{"footer-lists-a-batch-200x", repeatFirstBatch(t, emptyIDsShard(t, FormatFile, 1<<17, 1), 200), false, "overlapping messages"},
+		// 20 batches of 262144 rows: 1 s.
+		{"stream-of-20-batches-of-1M", emptyIDsShard(t, FormatStream, 1<<18, 20), true, "decodes to more than"},
+		// 20 batches of 2 rows whose zstd frames declare 512 MiB windows:
+		// the zstd decoder allocated 10 GiB, 1-2 s.
+		{"stream-of-zstd-frames-with-512MiB-windows", withZstdWindows(t, emptyIDsShard(t, FormatStream, 2, 20), 19), false, "536870912-byte window"},
 	}
 }
 
-func TestInspectRefusesFilesThatDecodeFarBeyondTheirSize(t *testing.T) {
-	for name, data := range amplifyingShards(t) {
-		t.Run(name, func(t *testing.T) {
-			seed, err := readFuzzSeed(filepath.Join("testdata", "fuzz", "FuzzInspectShardFile", name))
+func TestInspectRefusesSmallFilesThatCostMuchToRead(t *testing.T) {
+	for _, c := range costlyShards(t) {
+		t.Run(c.name, func(t *testing.T) {
+			seed, err := readFuzzSeed(filepath.Join("testdata", "fuzz", "FuzzInspectShardFile", c.name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(seed, data) {
-				t.Fatalf("the fuzz seed %s (%d bytes) is not this input (%d bytes): regenerate it", name, len(seed), len(data))
+			if !bytes.Equal(seed, c.data) {
+				t.Fatalf("the fuzz seed %s (%d bytes) is not this input (%d bytes): regenerate it", c.name, len(seed), len(c.data))
 			}
 			path := filepath.Join(t.TempDir(), "damaged.arrow")
-			if err := os.WriteFile(path, data, 0o644); err != nil {
+			if err := os.WriteFile(path, c.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			err = Inspect(io.Discard, path, InspectOptions{Examples: 2})
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("a %d-byte file: %v, want an error naming the file that says %q", len(c.data), err, c.says)
+			}
 			var ob errOverBudget
-			if !errors.As(err, &ob) || !ob.cumulative {
-				t.Fatalf("a %d-byte file: %v, want the decode budget refused", len(data), err)
-			}
-			if want := decodedBudgetBase + budgetFactor*int64(len(data)); ob.limit != want || ob.counted > ob.limit {
-				t.Fatalf("budget %d with %d decoded, want a budget of %d for %d bytes", ob.limit, ob.counted, want, len(data))
-			}
-			if !strings.Contains(err.Error(), path) {
-				t.Fatalf("the error does not name the file: %v", err)
+			switch {
+			case c.overBudget && (!errors.As(err, &ob) || !ob.cumulative):
+				t.Fatalf("%v, want the decode budget refused", err)
+			case c.overBudget && (ob.limit != decodedBudgetBase+budgetFactor*int64(len(c.data)) || ob.counted > ob.limit):
+				t.Fatalf("budget %d with %d decoded, want %d for %d bytes", ob.limit, ob.counted, decodedBudgetBase+budgetFactor*int64(len(c.data)), len(c.data))
+			case !c.overBudget && !errors.Is(err, errDamagedMetadata):
+				t.Fatalf("%v, want the metadata check refused", err)
 			}
 		})
 	}
+}
+
+// withZstdWindows makes every zstd frame in data that has a window
+// descriptor declare a window of 2^(10+exponent) bytes.
+func withZstdWindows(t testing.TB, data []byte, exponent byte) []byte {
+	t.Helper()
+	out := append([]byte(nil), data...)
+	magic := binary.LittleEndian.AppendUint32(nil, zstdMagic)
+	patched := 0
+	for i := 0; i+6 <= len(out); i++ {
+		if bytes.Equal(out[i:i+4], magic) && out[i+4]&0x20 == 0 { // not single-segment: a window descriptor follows
+			out[i+5] = exponent << 3
+			patched++
+		}
+	}
+	if patched == 0 {
+		t.Fatal("no zstd frame with a window descriptor")
+	}
+	return out
 }
 
 // TestVerifiedShardsHaveNoDecodeBudget: a shard whose checksum matches its

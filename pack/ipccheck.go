@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 )
 
 // The Arrow decoder (arrow/go v15) believes the lengths in a file's
@@ -14,8 +15,10 @@ import (
 // recovered in Go. checkIPCStructure walks that metadata first, with every
 // length checked against the bytes that hold it, so a damaged shard that
 // reaches the decoder unverified gets an error instead of killing the
-// process. The buffers of record batches go through the decoder's allocator,
-// which has a budget (budget.go).
+// process. It also refuses what costs time rather than memory: a footer
+// listing one message many times, and zstd frames declaring windows far
+// larger than their buffers (zstd.go). The buffers of record batches go
+// through the decoder's allocator, which has a budget (budget.go).
 
 // Flatbuffer vtable slots (Arrow's File.fbs, Schema.fbs, Message.fbs).
 const (
@@ -24,10 +27,15 @@ const (
 	fbFieldChildren, fbFieldMetadata                                              = 5, 6
 	fbMessageHeaderType, fbMessageHeader, fbMessageBodyLength, fbMessageMetadata  = 1, 2, 3, 4
 
-	fbMessageHeaderSchema = 1 // MessageHeader.Schema
-	blockSize             = 24
-	maxFieldDepth         = 64
-	arrowMagic            = "ARROW1"
+	fbMessageHeaderSchema, fbMessageHeaderDictionaryBatch, fbMessageHeaderRecordBatch = 1, 2, 3 // MessageHeader
+	fbDictionaryBatchData                                                             = 1
+	fbRecordBatchBuffers, fbRecordBatchCompression                                    = 2, 3
+	fbBodyCompressionCodec                                                            = 0
+	fbCompressionZstd                                                                 = 1  // CompressionType.ZSTD
+	bufferSize                                                                        = 16 // struct Buffer {offset, length: long}
+	blockSize                                                                         = 24
+	maxFieldDepth                                                                     = 64
+	arrowMagic                                                                        = "ARROW1"
 )
 
 var errDamagedMetadata = errors.New("damaged Arrow metadata")
@@ -66,6 +74,7 @@ func checkFile(data []byte) error {
 	if _, _, err := fb.vector(footer, fbFooterMetadata, 4); err != nil {
 		return err
 	}
+	var blocks []fileBlock
 	for _, slot := range []int{fbFooterDictionaries, fbFooterRecordBatches} {
 		start, count, err := fb.vector(footer, slot, blockSize)
 		if err != nil {
@@ -79,9 +88,54 @@ func checkFile(data []byte) error {
 			if offset < 0 || meta <= 0 || body < 0 || offset > int64(end) || meta > int64(end)-offset || body > int64(end)-offset-meta {
 				return fmt.Errorf("%w: block %d (offset %d, metadata %d, body %d bytes) outside the %d-byte file", errDamagedMetadata, i, offset, meta, body, n)
 			}
+			blocks = append(blocks, fileBlock{int(offset), int(meta), int(body)})
+		}
+	}
+	// A writer writes each message once; a footer that lists one twice (or
+	// overlapping ones) makes the decoder decode the same bytes again, as
+	// many times as 24 bytes of footer allow.
+	sort.Slice(blocks, func(i, j int) bool { return blocks[i].offset < blocks[j].offset })
+	for i := 1; i < len(blocks); i++ {
+		if prev := blocks[i-1]; blocks[i].offset < prev.offset+prev.meta+prev.body {
+			return fmt.Errorf("%w: the footer lists overlapping messages at offsets %d and %d", errDamagedMetadata, prev.offset, blocks[i].offset)
+		}
+	}
+	for _, b := range blocks {
+		if err := checkFileMessage(data, b); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// fileBlock is where a message of an IPC file is: its metadata (with its
+// length prefix) at offset, then its body.
+type fileBlock struct{ offset, meta, body int }
+
+// checkFileMessage checks the message a file block points at.
+func checkFileMessage(data []byte, b fileBlock) error {
+	meta := data[b.offset : b.offset+b.meta]
+	if len(meta) < 4 {
+		return fmt.Errorf("%w: message metadata of %d bytes at offset %d", errDamagedMetadata, len(meta), b.offset)
+	}
+	// The length prefix, as the decoder skips it: none before a zero word,
+	// 8 bytes after the continuation marker, 4 in files older than 0.15.
+	prefix := 4
+	switch binary.LittleEndian.Uint32(meta) {
+	case 0:
+		prefix = 0
+	case 0xFFFFFFFF:
+		prefix = 8
+	}
+	if prefix > len(meta) {
+		return fmt.Errorf("%w: message metadata of %d bytes at offset %d", errDamagedMetadata, len(meta), b.offset)
+	}
+	fb := fbBuffer(meta[prefix:])
+	msg, err := fb.root()
+	if err != nil {
+		return err
+	}
+	return fb.checkBody(msg, data[b.offset+b.meta:b.offset+b.meta+b.body])
 }
 
 // checkStream walks the messages of a stream in data[pos:end].
@@ -115,6 +169,9 @@ func checkStream(data []byte, pos, end int) error {
 		pos += int(length)
 		if body < 0 || body > int64(end-pos) {
 			return fmt.Errorf("%w: message body of %d bytes at offset %d of %d", errDamagedMetadata, body, pos, end)
+		}
+		if err := fb.checkBody(msg, data[pos:pos+int(body)]); err != nil {
+			return err
 		}
 		pos += int(body)
 		if _, _, err := fb.vector(msg, fbMessageMetadata, 4); err != nil {
@@ -272,6 +329,59 @@ func (fb fbBuffer) checkFields(table, slot, depth int, budget *int) error {
 		}
 		if err := fb.checkFields(field, fbFieldChildren, depth+1, budget); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkBody checks the compressed buffers of a record or dictionary batch
+// message against its body: each must lie in the body, and a zstd buffer's
+// frames may not declare a window far larger than the buffer (zstd.go).
+func (fb fbBuffer) checkBody(msg int, body []byte) error {
+	kind, err := fb.uint8Field(msg, fbMessageHeaderType)
+	if err != nil || (kind != fbMessageHeaderRecordBatch && kind != fbMessageHeaderDictionaryBatch) {
+		return err
+	}
+	batch, ok, err := fb.table(msg, fbMessageHeader)
+	if !ok || err != nil {
+		return err
+	}
+	if kind == fbMessageHeaderDictionaryBatch {
+		if batch, ok, err = fb.table(batch, fbDictionaryBatchData); !ok || err != nil {
+			return err
+		}
+	}
+	compression, ok, err := fb.table(batch, fbRecordBatchCompression)
+	if !ok || err != nil {
+		return err
+	}
+	codec, err := fb.uint8Field(compression, fbBodyCompressionCodec)
+	if err != nil || codec != fbCompressionZstd {
+		return err // LZ4 frames declare at most 4 MiB blocks
+	}
+	start, n, err := fb.vector(batch, fbRecordBatchBuffers, bufferSize)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		b := fb[start+i*bufferSize:]
+		offset := int64(binary.LittleEndian.Uint64(b))
+		length := int64(binary.LittleEndian.Uint64(b[8:]))
+		if offset < 0 || length < 0 || offset > int64(len(body)) || length > int64(len(body))-offset {
+			return fmt.Errorf("%w: buffer %d (offset %d, %d bytes) outside its %d-byte message body", errDamagedMetadata, i, offset, length, len(body))
+		}
+		if length < 8 {
+			continue // empty, or the decoder's own error
+		}
+		buf := body[offset : offset+length]
+		// The first 8 bytes are the decompressed length, -1 when stored
+		// uncompressed.
+		uncompressed := int64(binary.LittleEndian.Uint64(buf))
+		if uncompressed == -1 {
+			continue
+		}
+		if err := checkZstdWindows(buf[8:], uncompressed); err != nil {
+			return fmt.Errorf("%w: buffer %d: %w", errDamagedMetadata, i, err)
 		}
 	}
 	return nil
