@@ -63,11 +63,21 @@ type decodedHTML struct {
 // mark, the Content-Type's charset, or a <meta> declaration in the first
 // 1024 bytes (the WHATWG order). Without any, a page that is valid UTF-8 is
 // read as UTF-8 — also when its first kilobyte is ASCII, where the standard
-// guess would be windows-1252 — and anything else as windows-1252.
+// guess would be windows-1252 — and anything else by what a charset
+// detector recognises with confidence (GBK, Big5, Shift_JIS ...; see
+// detectCharset), else as windows-1252. A page that declares windows-1252
+// (or latin-1) but is valid UTF-8 is read as UTF-8 too.
 func decodeHTML(body []byte, contentType string) decodedHTML {
 	enc, name, certain := charset.DetermineEncoding(body, contentType)
-	if !certain && name == "windows-1252" && utf8.Valid(body) {
-		enc, name = encoding.Nop, "utf-8"
+	if !certain && name == "windows-1252" {
+		switch {
+		case utf8.Valid(body):
+			enc, name = encoding.Nop, "utf-8"
+		case !declaresCharset(body):
+			if e, n, ok := detectCharset(body); ok {
+				enc, name = e, n
+			}
+		}
 	}
 	if name == "utf-8" {
 		if utf8.Valid(body) {
