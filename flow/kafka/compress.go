@@ -76,19 +76,40 @@ func putFrameBuffer(b *[]byte) {
 	}
 }
 
-// compressFrame returns raw (an encoded frame) compressed with codec
-// ("zstd" or "s2").
-func compressFrame(raw []byte, codec string) []byte {
+// compressFrame appends raw (an encoded frame) compressed with codec ("zstd"
+// or "s2") to dst[:0] and returns it.
+func compressFrame(dst, raw []byte, codec string) []byte {
 	if codec == "s2" {
-		dst := make([]byte, frameHeaderSz, frameHeaderSz+s2.MaxEncodedLen(len(raw)-frameHeaderSz))
-		copy(dst, raw[:frameHeaderSz])
-		dst[3] |= kindS2
+		need := frameHeaderSz + s2.MaxEncodedLen(len(raw)-frameHeaderSz)
+		if cap(dst) < need {
+			dst = make([]byte, 0, need)
+		}
+		dst = append(dst[:0], raw[0], raw[1], raw[2], raw[3]|kindS2)
 		body := s2.Encode(dst[frameHeaderSz:cap(dst)], raw[frameHeaderSz:])
 		return dst[:frameHeaderSz+len(body)]
 	}
-	dst := make([]byte, 0, frameHeaderSz+len(raw)/3+64)
-	dst = append(dst, raw[0], raw[1], raw[2], raw[3]|kindZstd)
+	dst = append(dst[:0], raw[0], raw[1], raw[2], raw[3]|kindZstd)
 	return frameEncoder().EncodeAll(raw[frameHeaderSz:], dst)
+}
+
+// messageBuffers recycles the buffers that produced message values are
+// compressed into. A value belongs to kafka-go from WriteMessages until its
+// completion callback, so the producer puts it back only then.
+var messageBuffers sync.Pool // *[]byte
+
+func getMessageBuffer(size int) *[]byte {
+	if b, ok := messageBuffers.Get().(*[]byte); ok && cap(*b) >= size {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, size)
+	return &b
+}
+
+func putMessageBuffer(b *[]byte) {
+	if b != nil && cap(*b) <= 8<<20 {
+		messageBuffers.Put(b)
+	}
 }
 
 // decompressFrame returns the encoded frame in a compressed one, in a

@@ -96,11 +96,13 @@ func (p *producer) failed() error {
 
 // send produces one message; onAck runs once the broker has it.
 func (p *producer) send(ctx context.Context, topic string, partition int, value []byte, onAck func()) error {
-	return p.sendSized(ctx, topic, partition, value, len(value), onAck)
+	return p.sendSized(ctx, topic, partition, value, nil, len(value), onAck)
 }
 
 // sendSized is send for a message whose size before compression was size.
-func (p *producer) sendSized(ctx context.Context, topic string, partition int, value []byte, size int, onAck func()) error {
+// pooled, when not nil, holds value and goes back to messageBuffers once
+// kafka-go is done with the message.
+func (p *producer) sendSized(ctx context.Context, topic string, partition int, value []byte, pooled *[]byte, size int, onAck func()) error {
 	if err := p.failed(); err != nil {
 		return err
 	}
@@ -116,6 +118,7 @@ func (p *producer) sendSized(ctx context.Context, topic string, partition int, v
 	om.done = func(err error) {
 		defer p.inFlight.Done()
 		<-p.slots
+		putMessageBuffer(pooled)
 		if err != nil {
 			p.errMu.Lock()
 			if p.err == nil {
@@ -132,7 +135,8 @@ func (p *producer) sendSized(ctx context.Context, topic string, partition int, v
 		if ctx.Err() != nil {
 			// The sender gave up (its lane was abandoned, or the worker is
 			// stopping): not a failure of the brokers. Its input is not
-			// acknowledged, so whoever owns it now redoes it.
+			// acknowledged, so whoever owns it now redoes it. The value is
+			// not put back: kafka-go may still hold it.
 			p.inFlight.Done()
 			<-p.slots
 			return ctx.Err()
@@ -223,11 +227,11 @@ func (p *producer) sendAll(ctx context.Context, id identity, frames []*frame, to
 		}
 	}
 	for i, f := range frames {
-		value, size, err := p.encode(f)
+		value, pooled, size, err := p.encode(f)
 		if err != nil {
 			return fmt.Errorf("encoding batch %d: %w", id.batch, err)
 		}
-		if err := p.sendSized(ctx, topics[i], parts[i], value, size, ack); err != nil {
+		if err := p.sendSized(ctx, topics[i], parts[i], value, pooled, size, ack); err != nil {
 			return err
 		}
 	}
@@ -235,20 +239,30 @@ func (p *producer) sendAll(ctx context.Context, id identity, frames []*frame, to
 }
 
 // encode makes a frame's message value, compressed when the producer
-// compresses frames; size is the encoded size before compression.
-func (p *producer) encode(f *frame) (value []byte, size int, err error) {
+// compresses frames; size is the encoded size before compression. The
+// value lives in pooled, a buffer from messageBuffers.
+func (p *producer) encode(f *frame) (value []byte, pooled *[]byte, size int, err error) {
+	hint := frameSizeHint(f)
 	if p.compress == "" {
-		value, err = appendFrame(make([]byte, 0, frameSizeHint(f)), f)
-		return value, len(value), err
+		pooled = getMessageBuffer(hint)
+		if value, err = appendFrame(*pooled, f); err != nil {
+			putMessageBuffer(pooled)
+			return nil, nil, 0, err
+		}
+		*pooled = value
+		return value, pooled, len(value), nil
 	}
-	buf := getFrameBuffer(frameSizeHint(f))
+	buf := getFrameBuffer(hint)
 	defer putFrameBuffer(buf)
 	raw, err := appendFrame(*buf, f)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	*buf = raw
-	return compressFrame(raw, p.compress), len(raw), nil
+	pooled = getMessageBuffer(len(raw)/2 + 64)
+	value = compressFrame(*pooled, raw, p.compress)
+	*pooled = value
+	return value, pooled, len(raw), nil
 }
 
 // sendBucketed sends a batch to a bucketed stage: a probe frame to every

@@ -89,6 +89,43 @@ func TestFrameRoundTrip(t *testing.T) {
 	}
 }
 
+// Message buffers are reused once kafka-go is done with a message: a frame
+// encoded into a buffer that held a larger (or smaller) one decodes to
+// itself, with every codec.
+func TestMessageBufferReuse(t *testing.T) {
+	big := &frame{kind: kindData, of: 1, gather: 1}
+	for i := 0; i < 300; i++ {
+		big.records = append(big.records, posRecord{pos: uint64(i), r: sampleRecord(uint64(i))})
+	}
+	small := &frame{kind: kindData, batch: 1, of: 1, gather: 1, records: []posRecord{{pos: 0, r: sampleRecord(7)}}}
+	for _, codec := range []string{"", "zstd", "s2"} {
+		p := &producer{compress: codec}
+		for round, f := range []*frame{big, small, big, small, small, big} {
+			value, pooled, _, err := p.encode(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeFrame(value)
+			if err != nil {
+				t.Fatalf("codec %q round %d: %v", codec, round, err)
+			}
+			want, _ := appendFrame(nil, f)
+			if again, _ := appendFrame(nil, got); !bytes.Equal(again, want) {
+				t.Fatalf("codec %q round %d: the frame changed in a reused buffer", codec, round)
+			}
+			// Scribble over the value, as a later frame would, before the
+			// buffer goes back: the decoded frame must not share it.
+			for j := range value {
+				value[j] = 0xff
+			}
+			if again, _ := appendFrame(nil, got); !bytes.Equal(again, want) {
+				t.Fatalf("codec %q round %d: the decoded frame shares the message buffer", codec, round)
+			}
+			putMessageBuffer(pooled)
+		}
+	}
+}
+
 // A frame compressed by its producer (zstd or s2) decodes to the same
 // frame, and a corrupt compressed body is a corrupt frame.
 func TestCompressedFrames(t *testing.T) {
@@ -103,9 +140,12 @@ func TestCompressedFrames(t *testing.T) {
 			flag = kindS2
 		}
 		for i, f := range frames {
-			value, size, err := p.encode(f)
+			value, pooled, size, err := p.encode(f)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if pooled == nil || &(*pooled)[:1][0] != &value[:1][0] {
+				t.Fatalf("%s frame %d: the value is not in its pooled buffer", codec, i)
 			}
 			raw, _ := appendFrame(nil, f)
 			if size != len(raw) || value[3] != f.kind|flag || bytes.Equal(value, raw) {
@@ -119,8 +159,9 @@ func TestCompressedFrames(t *testing.T) {
 			if !bytes.Equal(again, raw) {
 				t.Errorf("%s frame %d changed through compression", codec, i)
 			}
+			putMessageBuffer(pooled) // the next frame may be compressed into it
 		}
-		good, _, _ := p.encode(frames[1])
+		good, _, _, _ := p.encode(frames[1])
 		for name, b := range map[string][]byte{
 			"garbage body": {'C', 'F', wireVersion, kindData | flag, 1, 2, 3, 4},
 			"truncated":    good[:len(good)/2],
@@ -225,7 +266,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 		f.Add(b)
 		for _, codec := range []string{"zstd", "s2"} {
-			c, _, _ := (&producer{compress: codec}).encode(fr)
+			c, _, _, _ := (&producer{compress: codec}).encode(fr)
 			f.Add(c)
 		}
 	}
@@ -250,3 +291,4 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 	})
 }
+
