@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 
@@ -218,10 +219,7 @@ func appendRecord(dst []byte, r *flow.Record) ([]byte, error) {
 	dst = appendString(dst, r.URL)
 	dst = appendString(dst, r.Timestamp)
 	dst = appendString(dst, r.Source)
-	dst = binary.AppendUvarint(dst, uint64(len(r.Tokens)))
-	for _, t := range r.Tokens {
-		dst = binary.AppendVarint(dst, int64(t))
-	}
+	dst = appendTokens(dst, r.Tokens)
 	var err error
 	if dst, err = appendMap(dst, r.Meta); err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
@@ -230,6 +228,23 @@ func appendRecord(dst []byte, r *flow.Record) ([]byte, error) {
 		return nil, fmt.Errorf("fields: %w", err)
 	}
 	return dst, nil
+}
+
+// appendTokens writes n and n zigzag varints. Token ids are small (most take
+// 2 bytes), so the loop writes bytes itself instead of calling
+// binary.AppendVarint per token; the encoding is the same.
+func appendTokens(dst []byte, tokens []int32) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(tokens)))
+	dst = slices.Grow(dst, 5*len(tokens)) // 5 bytes: the longest int32 zigzag
+	for _, t := range tokens {
+		u := uint32(t<<1) ^ uint32(t>>31)
+		for u >= 0x80 {
+			dst = append(dst, byte(u)|0x80)
+			u >>= 7
+		}
+		dst = append(dst, byte(u))
+	}
+	return dst
 }
 
 func appendMap(dst []byte, m map[string]any) ([]byte, error) {
@@ -670,14 +685,42 @@ func (d *decoder) record() *flow.Record {
 	r.Timestamp = d.string()
 	r.Source = d.string()
 	if n := d.count(1); n > 0 {
-		r.Tokens = make([]int32, n)
-		for i := range r.Tokens {
-			r.Tokens[i] = int32(d.varint())
-		}
+		r.Tokens = d.tokens(n)
 	}
 	r.Meta = d.mapValue(0)
 	r.Fields = d.mapValue(0)
 	return r
+}
+
+// tokens reads n zigzag varints (appendTokens) in one loop over the bytes.
+// A value that does not fit an int32 is corrupt, as are truncated bytes.
+func (d *decoder) tokens(n int) []int32 {
+	xs := make([]int32, n)
+	b := d.b
+	for i := range xs {
+		var u uint32
+		var shift uint
+		for j := 0; ; j++ {
+			if j == len(b) || j == 5 {
+				d.fail("bad token varint")
+				return nil
+			}
+			c := b[j]
+			u |= uint32(c&0x7f) << shift
+			if c < 0x80 {
+				if j == 4 && c > 0x0f {
+					d.fail("token varint overflows int32")
+					return nil
+				}
+				b = b[j+1:]
+				break
+			}
+			shift += 7
+		}
+		xs[i] = int32(u>>1) ^ -int32(u&1)
+	}
+	d.b = b
+	return xs
 }
 
 func (d *decoder) mapValue(depth int) map[string]any {

@@ -2,9 +2,11 @@ package kafka
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/corpusflow/corpusflow/flow"
@@ -292,3 +294,34 @@ func FuzzDecodeFrame(f *testing.F) {
 	})
 }
 
+// appendTokens writes what binary.AppendVarint wrote per token (the wire
+// format is unchanged), and decoder.tokens reads it back; a token longer
+// than 5 bytes or beyond int32, or cut short, is a corrupt frame.
+func TestTokensEncoding(t *testing.T) {
+	tokens := []int32{0, 1, -1, 63, 64, -64, -65, 101, 8191, 8192, 30521, 1 << 20, -(1 << 20), math.MaxInt32, math.MinInt32}
+	var want []byte
+	want = binary.AppendUvarint(want, uint64(len(tokens)))
+	for _, tok := range tokens {
+		want = binary.AppendVarint(want, int64(tok))
+	}
+	got := appendTokens(nil, tokens)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("appendTokens wrote %x, binary.AppendVarint %x", got, want)
+	}
+	d := &decoder{b: append(got, 0x2a)}
+	back := d.tokens(d.count(1))
+	if d.err != nil || !slices.Equal(back, tokens) || !bytes.Equal(d.b, []byte{0x2a}) {
+		t.Fatalf("decoded %v (err %v, %d bytes left), want %v", back, d.err, len(d.b), tokens)
+	}
+	for name, b := range map[string][]byte{
+		"truncated":      {0x80, 0x80},
+		"over int32":     {0xff, 0xff, 0xff, 0xff, 0x1f},
+		"six bytes":      {0x80, 0x80, 0x80, 0x80, 0x80, 0x01},
+		"second cut off": {0x02, 0x80},
+	} {
+		d := &decoder{b: b}
+		if xs := d.tokens(2); !errors.Is(d.err, errCorrupt) || xs != nil {
+			t.Errorf("%s: got %v, %v; want a corrupt-frame error", name, xs, d.err)
+		}
+	}
+}
