@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,9 +10,11 @@ import (
 	"github.com/corpusflow/corpusflow/flow"
 )
 
-// benchFrame is a frame as the tokenize step sends it on: 256 paragraphs of
+// benchFrame is a frame as the tokenize step sends it on: n paragraphs of
 // WikiText (about 1 KB each) with about one token id per 4 bytes of text.
-func benchFrame(b *testing.B) (*frame, int) {
+// 256 records is a whole batch; a keyed stage (exact_dedup) with 4
+// partitions splits it into frames of about 64.
+func benchFrame(b *testing.B, n int) (*frame, int) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "text", "wikitext-2-test-head.txt"))
 	if err != nil {
 		b.Fatal(err)
@@ -24,7 +27,7 @@ func benchFrame(b *testing.B) (*frame, int) {
 	}
 	f := &frame{kind: kindData, of: 1, gather: 1}
 	text := 0
-	for i := 0; i < 256; i++ {
+	for i := 0; i < n; i++ {
 		r := &flow.Record{ID: "doc-" + strings.Repeat("x", i%7), Text: paras[i%len(paras)], Source: "p0.txt"}
 		r.SetSeq(uint64(i))
 		for j := 0; j < len(r.Text)/4; j++ {
@@ -40,9 +43,17 @@ func benchFrame(b *testing.B) (*frame, int) {
 // encode and compress (the producer), then decompress and decode (the
 // consumer). The message buffer goes back to its pool, as after an ack.
 func BenchmarkFrameRoundTrip(b *testing.B) {
-	f, text := benchFrame(b)
-	for _, codec := range []string{"none", "zstd", "s2"} {
-		b.Run(codec, func(b *testing.B) {
+	for _, n := range []int{256, 64} {
+		f, text := benchFrame(b, n)
+		for _, codec := range []string{"none", "zstd", "s2"} {
+			benchFrameRoundTrip(b, fmt.Sprintf("records=%d/%s", n, codec), f, text, codec)
+		}
+	}
+}
+
+func benchFrameRoundTrip(b *testing.B, name string, f *frame, text int, codec string) {
+	{
+		b.Run(name, func(b *testing.B) {
 			p := &producer{}
 			if codec != "none" {
 				p.compress = codec
