@@ -50,7 +50,7 @@ type ImageDedupConfig struct {
 	TestSets     []ImageTestSetSpec `yaml:"test_sets" help:"folders of downstream test images the corpus must not contain (BiT)"`
 	Action       string             `yaml:"action" choices:"drop,flag" help:"what to do with a record whose image matches a test image: drop it, or flag it (metadata leak_of) and keep it"`
 	MaxPixels    int64              `yaml:"max_pixels" help:"images declaring more pixels are rejected before decoding (decompression bombs)"`
-	Report       string             `yaml:"report" path:"output" help:"directory of the image leakage audit report (report.json, report.md, report.html with thumbnails)"`
+	Report       string             `yaml:"report" path:"output" help:"directory of the leakage audit report with the image matches (report.json, report.md, report.html with thumbnails); a pipeline that also has decontaminate gives one of the two another directory"`
 	MaxExamples  int                `yaml:"max_examples_per_item" help:"corpus images shown per matched test image (all are counted)"`
 	Thumbnail    int                `yaml:"thumbnail_px" help:"side of the inline thumbnails in the report, in pixels"`
 }
@@ -58,7 +58,7 @@ type ImageDedupConfig struct {
 // DefaultImageDedupConfig holds image_dedup's defaults.
 var DefaultImageDedupConfig = ImageDedupConfig{
 	Hash: HashPHash, MaxDistance: defaultImageMaxDistance, Mirror: true, WithinCorpus: true,
-	Action: "drop", MaxPixels: defaultImageMaxPixels, Report: "image_audit", MaxExamples: 10, Thumbnail: 96,
+	Action: "drop", MaxPixels: defaultImageMaxPixels, Report: "audit", MaxExamples: 10, Thumbnail: 96,
 }
 
 // Validate checks the configuration.

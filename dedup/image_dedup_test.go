@@ -105,7 +105,7 @@ func TestImageDedupStage(t *testing.T) {
 			if last.Rejected[ImageRejectTestSetLeak] != 2 || last.Rejected[ImageRejectDuplicate] != 1 {
 				t.Errorf("counts: %v", last.Rejected)
 			}
-			js, err := os.ReadFile(filepath.Join(out, "image_audit", "report.json"))
+			js, err := os.ReadFile(filepath.Join(out, "audit", "report.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,7 +143,7 @@ func checkImageReport(t *testing.T, js []byte, out string) {
 			t.Errorf("thumbnail %.40s… (%d bytes)", uri, len(uri))
 		}
 	}
-	html, _ := os.ReadFile(filepath.Join(out, "image_audit", "report.html"))
+	html, _ := os.ReadFile(filepath.Join(out, "audit", "report.html"))
 	// Both thumbnails are in the page as images, not filtered by html/template.
 	if n := strings.Count(string(html), `src="data:image/jpeg;base64,`); n != 4 {
 		t.Errorf("report.html shows %d inline thumbnails, want 4 (test image twice, two training images)", n)
@@ -151,7 +151,7 @@ func checkImageReport(t *testing.T, js []byte, out string) {
 	if strings.Contains(string(html), "ZgotmplZ") {
 		t.Error("html/template filtered a thumbnail")
 	}
-	md, _ := os.ReadFile(filepath.Join(out, "image_audit", "report.md"))
+	md, _ := os.ReadFile(filepath.Join(out, "audit", "report.md"))
 	if !strings.Contains(string(md), "`chelsea.jpg` (best distance") || !strings.Contains(string(md), "mirrored") {
 		t.Errorf("report.md:\n%s", md)
 	}

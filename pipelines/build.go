@@ -123,23 +123,9 @@ func (p *Pipeline) Build(opts BuildOptions) (*Built, error) {
 // resolveOutputs makes `path:"output"` parameters absolute under the output
 // directory, however deeply they sit in the configuration.
 func resolveOutputs(v reflect.Value, out string) {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f, fv := t.Field(i), v.Field(i)
-		if !f.IsExported() {
-			continue
+	eachOutputField(v, func(_ reflect.StructField, fv reflect.Value) {
+		if p := fv.String(); p != "" && !filepath.IsAbs(p) {
+			fv.SetString(filepath.Join(out, p))
 		}
-		switch {
-		case f.Tag.Get("path") == "output" && fv.Kind() == reflect.String:
-			if p := fv.String(); p != "" && !filepath.IsAbs(p) {
-				fv.SetString(filepath.Join(out, p))
-			}
-		case fv.Kind() == reflect.Struct:
-			resolveOutputs(fv, out)
-		case fv.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
-			for j := 0; j < fv.Len(); j++ {
-				resolveOutputs(fv.Index(j), out)
-			}
-		}
-	}
+	})
 }

@@ -108,6 +108,7 @@ func Parse(path string, data []byte) (*Pipeline, error) {
 	}
 	d := &decoder{problems: problems, base: base}
 	d.pipeline(p, root)
+	checkOutputClashes(p, problems)
 	if err := problems.err(); err != nil {
 		return nil, err
 	}

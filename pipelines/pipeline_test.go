@@ -125,6 +125,10 @@ func TestParseProblems(t *testing.T) {
 			return strings.Replace(s, "use: test_stage\n    mode", "use: test_stag\n    mode", 1)
 		},
 			`(did you mean "test_stage"?)`},
+		{"two components write one path", func(s string) string {
+			return strings.Replace(s, "    path: kept.jsonl\n", "    path: kept.jsonl\n  - type: jsonl\n    path: ./kept.jsonl\n", 1)
+		},
+			`19:5: sink jsonl_2 writes its path to kept.jsonl, where sink jsonl writes its path; give one of them another path`},
 		{"unknown parameter", func(s string) string { return strings.Replace(s, "min_words: 3", "min_wrods: 3", 1) },
 			`9:5: unknown parameter for stage test_stage "min_wrods"; valid: min_words, mode, languages, min_score or test_sets (did you mean "min_words"?)`},
 		{"wrong type", func(s string) string { return strings.Replace(s, "min_words: 3", "min_words: three", 1) },

@@ -19,4 +19,4 @@ shot() { # shot REPORT.html PNG HEIGHT
 	echo "wrote $2"
 }
 shot "$out/text/audit/report.html" docs/leakage-audit-report.png 2000
-shot "$out/image/image_audit/report.html" docs/image-audit-report.png 900
+shot "$out/image/audit/report.html" docs/image-audit-report.png 900

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	"github.com/corpusflow/corpusflow/pipelines"
 )
@@ -78,12 +79,31 @@ func runAudit(args []string) int {
 	}
 	code := execute(p, built, logger, executeOptions{quiet: *quiet})
 	if code == exitOK || code == exitInterrupted {
-		for _, dir := range []string{"audit", "image_audit"} {
-			report := filepath.Join(built.OutputDir, dir, "report.html")
+		for _, dir := range reportDirs(keep) {
+			report := filepath.Join(dir, "report.html")
 			if _, err := os.Stat(report); err == nil {
 				fmt.Fprintf(os.Stderr, "leakage report: %s\n", report)
 			}
 		}
 	}
 	return code
+}
+
+// reportDirs are the report directories of the leakage checks among stages
+// (their `report` parameter, absolute once the pipeline is built).
+func reportDirs(stages []*pipelines.Component) []string {
+	var dirs []string
+	for _, st := range stages {
+		if st.Use != "decontaminate" && st.Use != "image_dedup" {
+			continue
+		}
+		v := reflect.ValueOf(st.Config)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		if f := v.Elem().FieldByName("Report"); f.IsValid() && f.Kind() == reflect.String && f.String() != "" {
+			dirs = append(dirs, f.String())
+		}
+	}
+	return dirs
 }

@@ -83,7 +83,7 @@ func TestAuditImagePipeline(t *testing.T) {
 	if code := dispatch([]string{"audit", yaml, "--output", out, "--quiet", "--log-level", "error"}); code != exitOK {
 		t.Fatalf("audit exited %d", code)
 	}
-	data, err := os.ReadFile(filepath.Join(out, "image_audit", "report.json"))
+	data, err := os.ReadFile(filepath.Join(out, "audit", "report.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestImagePipelinesRun(t *testing.T) {
 			if rejected["image_dedup/test_image_leak"] == 0 {
 				t.Errorf("the held-out photo planted in the corpus was not found: %v", rejected)
 			}
-			if _, err := os.Stat(filepath.Join(out, "image_audit", "report.html")); err != nil {
+			if _, err := os.Stat(filepath.Join(out, "audit", "report.html")); err != nil {
 				t.Errorf("no image audit report: %v", err)
 			}
 
