@@ -29,7 +29,10 @@ const (
 //	choices:"a,b,c"      the only values allowed (strings)
 //	path:"input"         an input file, glob or directory that must exist,
 //	                     relative to the pipeline file's directory
-//	path:"output"        an output file, relative to the run's output dir
+//	path:"output"        an output file, relative to the run's output dir;
+//	                     two components may not write the same one
+//	reads:"true"         with path:"output": the component only reads that
+//	                     path (another component's output), it writes nothing
 //
 // A configuration may also implement Validate() error, returning *FieldError
 // to point at the parameter at fault.

@@ -43,10 +43,11 @@ func checkOutputClashes(p *Pipeline, problems *problemList) {
 }
 
 // outputPaths calls seen with the YAML key and value of every set
-// `path:"output"` parameter.
+// `path:"output"` parameter the component writes (not those tagged
+// reads:"true", such as the kafka sink's shard directory to announce).
 func outputPaths(v reflect.Value, seen func(key, path string)) {
 	eachOutputField(v, func(f reflect.StructField, fv reflect.Value) {
-		if fv.String() != "" {
+		if fv.String() != "" && f.Tag.Get("reads") != "true" {
 			seen(yamlKey(f), fv.String())
 		}
 	})

@@ -25,7 +25,7 @@ type SinkConfig struct {
 	Tokens      bool     `yaml:"tokens" help:"include token ids under \"input_ids\""`
 	Compression string   `yaml:"compression" help:"compression of produced message batches" choices:"none,gzip,snappy,lz4,zstd"`
 	Publish     string   `yaml:"publish" help:"records: kept records; shards: a notice per Arrow shard closed in the shards directory (file, rows, bytes, xxhash64, complete); both" choices:"records,shards,both"`
-	Shards      string   `yaml:"shards" path:"output" help:"with publish shards or both: the directory of the run's arrow sink whose shards are announced"`
+	Shards      string   `yaml:"shards" path:"output" reads:"true" help:"with publish shards or both: the directory of the run's arrow sink whose shards are announced"`
 }
 
 // Validate checks the broker addresses.
