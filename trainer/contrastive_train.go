@@ -140,10 +140,7 @@ func NewContrastiveTrainer(ctx context.Context, cfg ContrastiveTrainConfig, voca
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t := &ContrastiveTrainer{cfg: cfg, vocab: vocab, data: data, log: cfg.Logger}
-	if t.log == nil {
-		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	t := &ContrastiveTrainer{cfg: cfg, vocab: vocab, data: data, log: loggerOrDiscard(cfg.Logger)}
 	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -177,13 +174,9 @@ func NewContrastiveTrainer(ctx context.Context, cfg ContrastiveTrainConfig, voca
 func (t *ContrastiveTrainer) Model() *ContrastiveModel[float32] { return t.model }
 
 func (t *ContrastiveTrainer) restore() error {
-	dir, err := LatestCheckpoint(t.cfg.OutputDir)
-	if err != nil {
+	dir, err := checkpointToResume(t.cfg.OutputDir, t.log)
+	if err != nil || dir == "" {
 		return err
-	}
-	if dir == "" {
-		t.log.Info("resume: no checkpoint yet, starting fresh", "output", t.cfg.OutputDir)
-		return nil
 	}
 	var st ContrastiveState
 	b, err := os.ReadFile(filepath.Join(dir, stateFile))
@@ -379,10 +372,7 @@ func (t *ContrastiveTrainer) Run(ctx context.Context) (*ContrastiveSummary, erro
 			// An interrupt or the end of the data: the pairs read for this
 			// update are given back, so a resumed run reads them again.
 			t.state, t.epochDecoded = before, beforeDecoded
-			sum.StoppedBy = "end of data"
-			if ctx.Err() != nil {
-				sum.StoppedBy = "interrupted"
-			}
+			sum.StoppedBy = earlyStopReason(ctx)
 			break
 		}
 		t.model.ZeroGrad()
@@ -412,15 +402,14 @@ func (t *ContrastiveTrainer) Run(ctx context.Context) (*ContrastiveSummary, erro
 			return nil, err
 		}
 		bar.stepContrastive(rec)
-		last := t.state.Step == cfg.Steps
-		if len(t.evalBatch) > 0 && ((cfg.EvalEvery > 0 && t.state.Step%cfg.EvalEvery == 0) || last) {
+		if len(t.evalBatch) > 0 && dueAfter(t.state.Step, cfg.EvalEvery, cfg.Steps) {
 			if err := t.evalAndLog(sum); err != nil {
 				return nil, err
 			}
 		}
-		if (cfg.CheckpointEvery > 0 && t.state.Step%cfg.CheckpointEvery == 0) || last {
-			if sum.Checkpoint, err = saveContrastiveCheckpoint(cfg.OutputDir, t.model, t.opt, t.state, cfg.KeepCheckpoints); err != nil {
-				return nil, fmt.Errorf("checkpoint: %w", err)
+		if dueAfter(t.state.Step, cfg.CheckpointEvery, cfg.Steps) {
+			if err := t.checkpoint(sum); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -433,9 +422,8 @@ func (t *ContrastiveTrainer) Run(ctx context.Context) (*ContrastiveSummary, erro
 				return nil, err
 			}
 		}
-		var err error
-		if sum.Checkpoint, err = saveContrastiveCheckpoint(cfg.OutputDir, t.model, t.opt, t.state, cfg.KeepCheckpoints); err != nil {
-			return nil, fmt.Errorf("checkpoint: %w", err)
+		if err := t.checkpoint(sum); err != nil {
+			return nil, err
 		}
 	}
 	if first && t.state.Step > 0 {
@@ -468,6 +456,17 @@ func (t *ContrastiveTrainer) Run(ctx context.Context) (*ContrastiveSummary, erro
 		return nil, err
 	}
 	return sum, nil
+}
+
+// checkpoint saves the model, the optimizer and the data position after the
+// current update; the summary names the newest checkpoint.
+func (t *ContrastiveTrainer) checkpoint(sum *ContrastiveSummary) error {
+	dir, err := saveContrastiveCheckpoint(t.cfg.OutputDir, t.model, t.opt, t.state, t.cfg.KeepCheckpoints)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	sum.Checkpoint = dir
+	return nil
 }
 
 func (t *ContrastiveTrainer) evalAndLog(sum *ContrastiveSummary) error {

@@ -15,40 +15,15 @@ func (m *Model[T]) ForwardBackward(b *Batch, gradScale float64) (Result, error) 
 }
 
 func (m *Model[T]) run(b *Batch, gradScale float64, backward bool) (Result, error) {
-	if err := b.check(m.Config); err != nil {
+	top, err := m.encode(b)
+	if err != nil {
 		return Result{}, err
 	}
-	cfg := m.Config
-	w := &m.ws
-	w.ensure(cfg, b.B, b.S)
-	H, F, N := cfg.HiddenSize, cfg.IntermediateSize, b.B*b.S
-	sh := attentionShape{B: b.B, S: b.S, A: cfg.NumHeads, Dh: H / cfg.NumHeads}
-
-	// Embeddings.
-	embeddingForward(b.InputIDs, b.TokenTypes, b.S, H, m.wordEmb.W, m.posEmb.W, m.typeEmb.W, w.embSum)
-	layerNormForward(w.embSum, N, H, m.embLNg.W, m.embLNb.W, w.hidden[0], w.embXhat, w.embRstd)
-
-	// Encoder.
-	for l := range m.layers {
-		L, a := &m.layers[l], &w.layers[l]
-		x := w.hidden[l]
-		linearForward(x, N, H, L.qkvW, L.qkvB, 3*H, a.qkv)
-		attentionForward(a.qkv, b.Valid, sh, a.probs, a.ctx)
-		linearForward(a.ctx, N, H, L.attnOutW.W, L.attnOutB.W, H, a.attnSum)
-		addInPlace(a.attnSum, x)
-		layerNormForward(a.attnSum, N, H, L.ln1g.W, L.ln1b.W, a.h1, a.ln1Xhat, a.ln1Rstd)
-		linearForward(a.h1, N, H, L.interW.W, L.interB.W, F, a.interPre)
-		geluForward(a.interPre, a.interAct)
-		linearForward(a.interAct, N, F, L.outW.W, L.outB.W, H, a.outSum)
-		addInPlace(a.outSum, a.h1)
-		layerNormForward(a.outSum, N, H, L.ln2g.W, L.ln2b.W, w.hidden[l+1], a.ln2Xhat, a.ln2Rstd)
-	}
-	top := w.hidden[len(m.layers)]
-
 	var res Result
 	if backward {
-		clear(w.dHidden)
+		clear(m.ws.dHidden)
 	}
+	// The heads add their ∂loss/∂top to ws.dHidden.
 	m.mlmHead(b, top, gradScale, backward, &res)
 	if m.Config.NSP && b.NSPLabels != nil {
 		m.nspHead(b, top, gradScale, backward, &res)
@@ -56,29 +31,7 @@ func (m *Model[T]) run(b *Batch, gradScale float64, backward bool) (Result, erro
 	if !backward {
 		return res, nil
 	}
-
-	// Encoder backward: dHidden holds ∂loss/∂hidden[l+1] on entry to layer l.
-	dY := w.dHidden
-	spare := w.dHidden2
-	for l := len(m.layers) - 1; l >= 0; l-- {
-		L, a := &m.layers[l], &w.layers[l]
-		x := w.hidden[l]
-		dSum := w.dTmp
-		layerNormBackward(dY, N, H, L.ln2g.W, a.ln2Xhat, a.ln2Rstd, dSum, L.ln2g.G, L.ln2b.G)
-		linearBackward(a.interAct, N, F, L.outW.W, H, dSum, w.dInter, false, L.outW.G, L.outB.G)
-		geluBackward(a.interPre, w.dInter, w.dInter)
-		dH1 := spare
-		copy(dH1, dSum) // residual branch
-		linearBackward(a.h1, N, H, L.interW.W, F, w.dInter, dH1, true, L.interW.G, L.interB.G)
-		layerNormBackward(dH1, N, H, L.ln1g.W, a.ln1Xhat, a.ln1Rstd, dSum, L.ln1g.G, L.ln1b.G)
-		linearBackward(a.ctx, N, H, L.attnOutW.W, H, dSum, w.dCtx, false, L.attnOutW.G, L.attnOutB.G)
-		attentionBackward(a.qkv, a.probs, sh, w.dCtx, w.dQKV)
-		dX := dY // dY is consumed; reuse it for ∂loss/∂x
-		copy(dX, dSum)
-		linearBackward(x, N, H, L.qkvW, 3*H, w.dQKV, dX, true, L.qkvGW, L.qkvGB)
-	}
-	layerNormBackward(dY, N, H, m.embLNg.W, w.embXhat, w.embRstd, w.dTmp, m.embLNg.G, m.embLNb.G)
-	embeddingBackward(b.InputIDs, b.TokenTypes, b.S, H, w.dTmp, int32(cfg.PadTokenID), m.wordEmb.G, m.posEmb.G, m.typeEmb.G)
+	m.backpropEncoder(b)
 	return res, nil
 }
 

@@ -149,10 +149,7 @@ func NewTrainerContext(ctx context.Context, cfg Config, vocab *Vocab, data DataS
 	if cfg.Optimizer.TotalSteps == 0 {
 		cfg.Optimizer.TotalSteps = cfg.Steps
 	}
-	t := &Trainer{cfg: cfg, vocab: vocab, data: data, log: cfg.Logger}
-	if t.log == nil {
-		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	t := &Trainer{cfg: cfg, vocab: vocab, data: data, log: loggerOrDiscard(cfg.Logger)}
 	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -190,13 +187,9 @@ func NewTrainerContext(ctx context.Context, cfg Config, vocab *Vocab, data DataS
 func (t *Trainer) Model() *Model[float32] { return t.model }
 
 func (t *Trainer) restore() error {
-	dir, err := LatestCheckpoint(t.cfg.OutputDir)
-	if err != nil {
+	dir, err := checkpointToResume(t.cfg.OutputDir, t.log)
+	if err != nil || dir == "" {
 		return err
-	}
-	if dir == "" {
-		t.log.Info("resume: no checkpoint yet, starting fresh", "output", t.cfg.OutputDir)
-		return nil
 	}
 	st, err := readState(dir)
 	if err != nil {
@@ -375,11 +368,7 @@ func (t *Trainer) Run(ctx context.Context) (*Summary, error) {
 		if micro < cfg.AccumSteps {
 			// A partial accumulation (end of data or interrupt) is dropped so
 			// that every update averages the same number of micro-batches.
-			if ctx.Err() != nil {
-				sum.StoppedBy = "interrupted"
-			} else {
-				sum.StoppedBy = "end of data"
-			}
+			sum.StoppedBy = earlyStopReason(ctx)
 			t.state, t.epochYield = before, beforeYield
 			break
 		}
@@ -412,35 +401,28 @@ func (t *Trainer) Run(ctx context.Context) (*Summary, error) {
 			return nil, err
 		}
 		bar.step(rec)
-		last := t.state.Step == cfg.Steps
-		if len(t.evalBatch) > 0 && ((cfg.EvalEvery > 0 && t.state.Step%cfg.EvalEvery == 0) || last) {
+		if len(t.evalBatch) > 0 && dueAfter(t.state.Step, cfg.EvalEvery, cfg.Steps) {
 			if err := t.evalAndLog(sum); err != nil {
 				return nil, err
 			}
 		}
-		if (cfg.CheckpointEvery > 0 && t.state.Step%cfg.CheckpointEvery == 0) || last {
-			dir, err := saveCheckpoint(cfg.OutputDir, t.model, t.opt, t.state, cfg.VocabPath, cfg.KeepCheckpoints)
-			if err != nil {
-				return nil, fmt.Errorf("checkpoint: %w", err)
+		if dueAfter(t.state.Step, cfg.CheckpointEvery, cfg.Steps) {
+			if err := t.checkpoint(sum); err != nil {
+				return nil, err
 			}
-			sum.Checkpoint = dir
 		}
 	}
 	bar.finish()
-	if t.state.Step < cfg.Steps {
+	if t.state.Step < cfg.Steps && t.state.Step > 0 {
 		// Stopped early: evaluate and checkpoint where we are, so the run can
 		// be resumed and the summary describes the final weights.
-		if len(t.evalBatch) > 0 && t.state.Step > 0 {
+		if len(t.evalBatch) > 0 {
 			if err := t.evalAndLog(sum); err != nil {
 				return nil, err
 			}
 		}
-		if t.state.Step > 0 {
-			dir, err := saveCheckpoint(cfg.OutputDir, t.model, t.opt, t.state, cfg.VocabPath, cfg.KeepCheckpoints)
-			if err != nil {
-				return nil, fmt.Errorf("checkpoint: %w", err)
-			}
-			sum.Checkpoint = dir
+		if err := t.checkpoint(sum); err != nil {
+			return nil, err
 		}
 	}
 	sum.Steps, sum.Examples, sum.Tokens, sum.Skipped = t.state.Step, t.state.Examples, t.state.Tokens, t.state.Skipped
@@ -460,6 +442,17 @@ func (t *Trainer) Run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// checkpoint saves the model, the optimizer and the data position after the
+// current update; the summary names the newest checkpoint.
+func (t *Trainer) checkpoint(sum *Summary) error {
+	dir, err := saveCheckpoint(t.cfg.OutputDir, t.model, t.opt, t.state, t.cfg.VocabPath, t.cfg.KeepCheckpoints)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	sum.Checkpoint = dir
+	return nil
 }
 
 func (t *Trainer) evalAndLog(sum *Summary) error {
