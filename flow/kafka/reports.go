@@ -142,7 +142,8 @@ func mergeReports(ctx context.Context, run *Run) error {
 	steps := map[string]*merging{}
 	var order []string
 	r := t.partitionReader(t.ReportTopic(), 0)
-	defer r.Close()
+	read := false // read up to end
+	defer func() { closeDrained(r, read) }()
 	for next := int64(0); next < end; {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
@@ -183,6 +184,7 @@ func mergeReports(ctx context.Context, run *Run) error {
 			return fmt.Errorf("kafka: %s offset %d: %w", t.ReportTopic(), m.Offset, err)
 		}
 	}
+	read = true
 	var errs []error
 	for _, step := range order {
 		st := steps[step]

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	"github.com/corpusflow/corpusflow/flow"
 )
@@ -216,7 +217,8 @@ func RunSinks(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, erro
 	t := run.Transport
 	topic := t.Topic(SinksStep)
 	reader := t.partitionReader(topic, 0)
-	defer reader.Close()
+	var ended atomic.Bool // the stream's end marker was read
+	defer func() { closeDrained(reader, ended.Load()) }()
 	in := make(chan *flow.Batch, 4)
 	readCtx, stopRead := context.WithCancelCause(ctx)
 	defer stopRead(nil)
@@ -254,6 +256,7 @@ func RunSinks(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, erro
 				if err := g.end(f.batches); err != nil {
 					readErr = fmt.Errorf("kafka: %s: %w", topic, err)
 				}
+				ended.Store(true)
 				return
 			}
 			if !g.add(f, msgKey{0, m.Offset}) {

@@ -160,7 +160,8 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 	defer fail(nil)
 	w.ctx, w.fail, w.parent = ctx, fail, parent
 	w.reader = t.groupReader(w.name)
-	defer w.reader.Close()
+	complete := false
+	defer func() { closeDrained(w.reader, complete) }()
 	w.committer = newCommitter(w.reader, w.self.topic, w.logger)
 	commitCtx, stopCommits := context.WithCancel(context.Background())
 	commitsDone := make(chan struct{})
@@ -229,6 +230,7 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 	if err != nil {
 		return err
 	}
+	complete = true
 	return w.writeEnds(inBatches)
 }
 
@@ -644,13 +646,15 @@ func (w *stageWorker) newOrderedLane(ctx context.Context, p int, index, count ui
 	w.ws.rebuilds.Add(1)
 	w.logger.Info("taking over a partition: replaying its history to rebuild the stage's state", "partition", p, "messages", upTo)
 	r := w.run.Transport.partitionReader(w.self.topic, p)
-	defer r.Close()
+	replayed := false
+	defer func() { closeDrained(r, replayed) }()
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("kafka: replaying %s partition %d: %w", w.self.topic, p, err)
 		}
 		if m.Offset >= upTo {
+			replayed = true
 			return l, nil
 		}
 		w.ws.replayed.Add(1)
@@ -666,6 +670,7 @@ func (w *stageWorker) newOrderedLane(ctx context.Context, p int, index, count ui
 			return nil, err
 		}
 		if m.Offset == upTo-1 {
+			replayed = true
 			return l, nil
 		}
 	}
