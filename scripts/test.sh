@@ -8,6 +8,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/test-deps.sh
-go test -count=1 ./...
+# Every test runs (no -short) and none may skip: a skipped test fails the
+# run, so a missing tool or file cannot pass as success.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! go test -count=1 -v ./... >"$log" 2>&1; then
+	grep -v -E '^(=== (RUN|PAUSE|CONT|NAME)|\s*--- PASS)' "$log"
+	exit 1
+fi
+grep -E '^(ok|\?) ' "$log"
+if grep -E -- '--- SKIP' "$log"; then
+	echo "tests were skipped (above): every test must run" >&2
+	exit 1
+fi
 go test -count=1 -race ./flow/...
 CGO_ENABLED=1 go test -count=1 -tags openblas -run 'Grad|WholeModel|Overfit|TorchParity|ResumeIsExact|TrainWritesOutputsAndLearns|InitialLoss' ./trainer
