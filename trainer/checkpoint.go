@@ -152,12 +152,14 @@ func loadWeights(path string, m *Model[float32]) error {
 	return nil
 }
 
-func loadMoments(path string, m *Model[float32], o *AdamW[float32]) error {
+// loadMoments restores AdamW's moments of params (exp_avg.NAME and
+// exp_avg_sq.NAME in the optimizer file at path) into o.
+func loadMoments(path string, params []*Param[float32], o *AdamW[float32]) error {
 	tensors, _, err := ReadSafetensors(path)
 	if err != nil {
 		return err
 	}
-	for i, p := range m.Params() {
+	for i, p := range params {
 		for _, part := range []struct {
 			prefix string
 			dst    []float32

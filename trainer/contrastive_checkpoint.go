@@ -183,22 +183,8 @@ func loadContrastiveCheckpoint(dir string, m *ContrastiveModel[float32], o *Adam
 	if err := copyTensors(path, tensors, "", m.Params()); err != nil {
 		return err
 	}
-	path = filepath.Join(dir, optimizerFile)
-	moments, _, err := ReadSafetensors(path)
-	if err != nil {
+	if err := loadMoments(filepath.Join(dir, optimizerFile), m.Params(), o); err != nil {
 		return err
-	}
-	for i, p := range m.Params() {
-		for _, part := range []struct {
-			prefix string
-			dst    []float32
-		}{{"exp_avg.", values[float32](o.m[i])}, {"exp_avg_sq.", values[float32](o.v[i])}} {
-			t, ok := moments[part.prefix+p.Name]
-			if !ok || len(t.Data) != len(part.dst) {
-				return fmt.Errorf("%s: missing or mis-shaped %s%s", path, part.prefix, p.Name)
-			}
-			copy(part.dst, t.Data)
-		}
 	}
 	e := m.mom
 	if e == nil {

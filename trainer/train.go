@@ -203,7 +203,7 @@ func (t *Trainer) restore() error {
 	if err := loadWeights(filepath.Join(dir, modelFile), t.model); err != nil {
 		return err
 	}
-	if err := loadMoments(filepath.Join(dir, optimizerFile), t.model, t.opt); err != nil {
+	if err := loadMoments(filepath.Join(dir, optimizerFile), t.model.Params(), t.opt); err != nil {
 		return err
 	}
 	t.opt.Steps = st.Step

@@ -199,7 +199,7 @@ func TestBucketedStageEqualsInProcess(t *testing.T) {
 		t.Run(fmt.Sprintf("replicas=%d", replicas), func(t *testing.T) {
 			steps := bandSteps(func() flow.Stage { return newBandDedup() })
 			overflowMatches.Store(0)
-			gotSink, gotRej, stats := distributedSource(t, broker, bandsSource{n}, replicas, steps)
+			gotSink, gotRej, stats := distributedSource(t, broker, "src", bandsSource{n}, replicas, steps)
 			if overflowMatches.Load() == 0 {
 				t.Error("no decision needed the joiner's overflow table; the input does not exercise full buckets")
 			}
@@ -231,51 +231,6 @@ func TestBucketedStageEqualsInProcess(t *testing.T) {
 			}
 		})
 	}
-}
-
-// distributedSource is distributed with another source.
-func distributedSource(t *testing.T, broker string, src flow.Source, replicas int, steps []Step) (*memorySink, *memoryRejects, []*WorkerStats) {
-	t.Helper()
-	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "test." + strings.ReplaceAll(t.Name(), "/", "."), Partitions: 3, SessionTimeoutMS: 1000}, "test", nil)
-	run := &Run{Transport: tr, Stages: steps, CarryRejects: true, Workers: 2}
-	sink, rejects := &memorySink{}, &memoryRejects{}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var all []*WorkerStats
-	errs := make(chan error, 100)
-	start := func(name string, f func() (*WorkerStats, error)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ws, err := f()
-			if err != nil {
-				errs <- fmt.Errorf("%s: %w", name, err)
-			}
-			mu.Lock()
-			all = append(all, ws)
-			mu.Unlock()
-		}()
-	}
-	start("sinks", func() (*WorkerStats, error) {
-		return RunSinks(ctx, run, flow.Plan{Sinks: []flow.NamedSink{{Name: "mem", Sink: sink}}, Rejects: rejects})
-	})
-	for _, s := range steps {
-		for i := 0; i < replicas; i++ {
-			name := s.Name
-			start(fmt.Sprintf("%s#%d", name, i), func() (*WorkerStats, error) { return RunStage(ctx, run, name) })
-		}
-	}
-	start("sources", func() (*WorkerStats, error) {
-		return RunSources(ctx, run, flow.Plan{Sources: []flow.NamedSource{{Name: "src", Source: src}}, Workers: 2, BatchRecords: 16})
-	})
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	return sink, rejects, all
 }
 
 // stoppingBands cancels its worker after a number of decisions or probes:

@@ -196,9 +196,17 @@ func inProcess(t *testing.T, n int, steps []Step) (*memorySink, *memoryRejects) 
 	return sink, rejects
 }
 
-// distributed runs the sources, replicas workers per stage, and the sinks,
-// each as its own goroutine talking to the broker over TCP.
+// distributed runs n test documents through steps on the broker: see
+// distributedSource.
 func distributed(t *testing.T, broker string, n, replicas int, steps []Step) (*memorySink, *memoryRejects, []*WorkerStats) {
+	t.Helper()
+	return distributedSource(t, broker, "docs", docsSource{n: n, perPart: 97}, replicas, steps)
+}
+
+// distributedSource runs the source src (named sourceName), replicas workers per
+// stage, and the sinks, each as its own goroutine talking to the broker over
+// TCP.
+func distributedSource(t *testing.T, broker, sourceName string, src flow.Source, replicas int, steps []Step) (*memorySink, *memoryRejects, []*WorkerStats) {
 	t.Helper()
 	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "test." + strings.ReplaceAll(t.Name(), "/", "."), Partitions: 3, SessionTimeoutMS: 1000}, "test", nil)
 	run := &Run{Transport: tr, Stages: steps, CarryRejects: true, Workers: 2}
@@ -232,7 +240,7 @@ func distributed(t *testing.T, broker string, n, replicas int, steps []Step) (*m
 		}
 	}
 	start("sources", func() (*WorkerStats, error) {
-		return RunSources(ctx, run, flow.Plan{Sources: []flow.NamedSource{{Name: "docs", Source: docsSource{n: n, perPart: 97}}}, Workers: 2, BatchRecords: 16})
+		return RunSources(ctx, run, flow.Plan{Sources: []flow.NamedSource{{Name: sourceName, Source: src}}, Workers: 2, BatchRecords: 16})
 	})
 	wg.Wait()
 	close(errs)
