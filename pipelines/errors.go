@@ -65,6 +65,11 @@ func (l *problemList) atNode(n ast.Node, format string, args ...any) {
 	l.at(tok, format, args...)
 }
 
+// atComponent reports a problem at a component's position in the file.
+func (l *problemList) atComponent(c *Component, format string, args ...any) {
+	l.list = append(l.list, Problem{File: l.file, Line: c.Line, Column: c.Column, Message: fmt.Sprintf(format, args...)})
+}
+
 func (l *problemList) err() error {
 	if len(l.list) == 0 {
 		return nil

@@ -1,7 +1,6 @@
 package pipelines
 
 import (
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -32,9 +31,8 @@ func checkOutputClashes(p *Pipeline, problems *problemList) {
 		outputPaths(v.Elem(), func(key, path string) {
 			path = filepath.Clean(path)
 			if w, ok := writers[path]; ok {
-				problems.list = append(problems.list, Problem{File: problems.file, Line: c.Line, Column: c.Column,
-					Message: fmt.Sprintf("%s %s writes its %s to %s, where %s %s writes its %s; give one of them another path",
-						c.Kind, c.Name, key, path, w.c.Kind, w.c.Name, w.key)})
+				problems.atComponent(c, "%s %s writes its %s to %s, where %s %s writes its %s; give one of them another path",
+					c.Kind, c.Name, key, path, w.c.Kind, w.c.Name, w.key)
 				return
 			}
 			writers[path] = writer{c, key}
