@@ -1,19 +1,22 @@
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/corpusflow/corpusflow/flow"
 	"github.com/corpusflow/corpusflow/flow/kafka"
@@ -52,30 +55,13 @@ func (s benchCountSink) Close() error               { return nil }
 func kafkaBenchSetup(b *testing.B, stages string) (p *pipelines.Pipeline, textBytes, inputRecords int64) {
 	b.Helper()
 	dir := b.TempDir()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "text", "wikitext-2-test-head.txt"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	// WikiText separates paragraphs with lines holding one space: make them
-	// empty so that a block here is a block for the text source too.
-	lines := strings.Split(string(data), "\n")
-	for i, l := range lines {
-		if strings.TrimSpace(l) == "" {
-			lines[i] = ""
-		}
-	}
-	var docs []string
-	for _, block := range strings.Split(strings.Join(lines, "\n"), "\n\n") {
-		if s := strings.TrimSpace(block); s != "" {
-			docs = append(docs, s)
-		}
-	}
+	docs := benchParagraphs(b)
 	if err := os.MkdirAll(filepath.Join(dir, "corpus"), 0o755); err != nil {
 		b.Fatal(err)
 	}
 	for part := 0; part < 4; part++ {
 		var sb strings.Builder
-		for c := 0; c < 150; c++ {
+		for c := 0; c < benchCopies; c++ {
 			for i, d := range docs {
 				n, _ := fmt.Fprintf(&sb, "copy %d part %d doc %d. %s\n\n", c, part, i, d)
 				textBytes += int64(n - 2)
@@ -91,11 +77,52 @@ func kafkaBenchSetup(b *testing.B, stages string) (p *pipelines.Pipeline, textBy
 	if err := os.WriteFile(yaml, []byte(fmt.Sprintf(kafkaBenchPipeline, stages, vocab)), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	p, err = pipelines.Load(yaml)
+	p, err := pipelines.Load(yaml)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return p, textBytes, inputRecords
+}
+
+// benchCopies: how many times the corpus repeats (with a copy number, so
+// that exact_dedup keeps every copy), for ~20 MB of input.
+const benchCopies = 2
+
+// benchParagraphs are the paragraphs of WikiText-2 test and valid (about
+// 3,800 distinct paragraphs, 2.3 MB): a frame of 256 of them holds no
+// repeated text, as a frame of a real corpus does not, so compression
+// costs what it costs on real text.
+func benchParagraphs(b *testing.B) []string {
+	var docs []string
+	for _, name := range []string{"wikitext-2-test.txt.gz", "wikitext-2-valid.txt.gz"} {
+		f, err := os.Open(filepath.Join("..", "..", "testdata", "corpus", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := io.ReadAll(zr)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		// WikiText separates paragraphs with lines holding one space: make
+		// them empty so that a block here is a block for the text source.
+		lines := strings.Split(string(data), "\n")
+		for i, l := range lines {
+			if strings.TrimSpace(l) == "" {
+				lines[i] = ""
+			}
+		}
+		for _, block := range strings.Split(strings.Join(lines, "\n"), "\n\n") {
+			if s := strings.TrimSpace(block); s != "" {
+				docs = append(docs, s)
+			}
+		}
+	}
+	return docs
 }
 
 func benchBuildParts(b *testing.B, p *pipelines.Pipeline, keep func(q *pipelines.Pipeline)) flow.Plan {
@@ -174,20 +201,17 @@ const kafkaBenchSettle = 2 * time.Second
 // kafkaBenchPartitions: partitions per topic.
 const kafkaBenchPartitions = 4
 
-func kafkaBenchRun(b *testing.B, stages string, replicas int, compression string) {
+func kafkaBenchRun(b *testing.B, stages string, replicas int, compression string, chain bool) {
 	p, textBytes, inputRecords := kafkaBenchSetup(b, stages)
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(0), kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	var total, cpu time.Duration
+	brokers, brokerCPU := benchBroker(b)
+	var total, cpu, workersCPU time.Duration
 	var records int64
 	for i := 0; i < b.N; i++ {
-		tr := kafka.NewTransport(kafka.Config{Brokers: c.ListenAddrs(), TopicPrefix: fmt.Sprintf("bench%d-%d", replicas, i), Partitions: kafkaBenchPartitions, SessionTimeoutMS: 2000, Compression: compression}, p.Name, nil)
+		tr := kafka.NewTransport(kafka.Config{Brokers: brokers, TopicPrefix: fmt.Sprintf("bench%d-%d", replicas, i), Partitions: kafkaBenchPartitions, SessionTimeoutMS: 2000, Compression: compression, Chain: chain}, p.Name, nil)
 		run := &kafka.Run{Transport: tr, Workers: 2}
 		b.StopTimer()
 		var pools []chan flow.NamedStage
+		var chained []bool // the stage runs in the worker of the step before it
 		for _, st := range p.Stages {
 			build := func() flow.NamedStage {
 				return benchBuildParts(b, p, func(q *pipelines.Pipeline) { q.Stages = []*pipelines.Component{st} }).Stages[0]
@@ -203,6 +227,8 @@ func kafkaBenchRun(b *testing.B, stages string, replicas int, compression string
 				built <- build()
 			}
 			pools = append(pools, built)
+			probe := build()
+			chained = append(chained, chain && kafka.Chainable(probe.Stage))
 			run.Stages = append(run.Stages, kafka.Step{Name: st.Name, New: func() (flow.NamedStage, error) {
 				select {
 				case s := <-built:
@@ -233,7 +259,10 @@ func kafkaBenchRun(b *testing.B, stages string, replicas int, compression string
 			}()
 		}
 		goRun(func() (*kafka.WorkerStats, error) { return kafka.RunSinks(ctx, run, sinks) })
-		for _, st := range run.Stages {
+		for i, st := range run.Stages {
+			if chained[i] {
+				continue
+			}
 			for r := 0; r < replicas; r++ {
 				name := st.Name
 				goRun(func() (*kafka.WorkerStats, error) { return kafka.RunStage(ctx, run, name) })
@@ -253,11 +282,13 @@ func kafkaBenchRun(b *testing.B, stages string, replicas int, compression string
 		runtime.GC() // both paths start without the garbage of building stages
 		b.StartTimer()
 		start = time.Now()
-		cpu0 := benchCPUTime()
+		cpu0, broker0 := benchCPUTime(), brokerCPU()
 		goRun(func() (*kafka.WorkerStats, error) { return kafka.RunSources(ctx, run, sources) })
 		wg.Wait()
 		total += time.Since(start)
-		cpu += benchCPUTime() - cpu0
+		workers := benchCPUTime() - cpu0
+		workersCPU += workers
+		cpu += workers + brokerCPU() - broker0
 		close(errs)
 		for err := range errs {
 			b.Fatal(err)
@@ -268,15 +299,81 @@ func kafkaBenchRun(b *testing.B, stages string, replicas int, compression string
 		b.Fatalf("kept %d records, the in-process run keeps %d", records, want)
 	}
 	benchReport(b, inputRecords, textBytes, total/time.Duration(b.N), cpu/time.Duration(b.N))
+	b.ReportMetric(float64(textBytes)/1e6/(workersCPU/time.Duration(b.N)).Seconds(), "workers-MB/cpu-s")
+	b.ReportMetric(float64(cpu-workersCPU)/float64(cpu), "broker-cpu-share")
+}
+
+// benchBroker starts `corpusflow broker` (kfake) as a child process, so that
+// the CPU time of the broker, which in a real deployment is Apache Kafka on
+// its own machines, is measured apart from the workers' (this process). It
+// returns the broker's address and a function giving the CPU time the
+// broker has used so far.
+func benchBroker(b *testing.B) (brokers []string, cpu func() time.Duration) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "broker", "--port", "0")
+	cmd.Env = append(os.Environ(), asBinary+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("the broker printed no address: %v", err)
+	}
+	pid := cmd.Process.Pid
+	return []string{strings.TrimSpace(line)}, func() time.Duration { return threadsCPUTime(b, pid) }
+}
+
+// threadsCPUTime sums the time every thread of process pid has run on a CPU
+// (first field of /proc/PID/task/TID/schedstat, in nanoseconds; the
+// process-wide /proc/PID/stat counts in 10 ms ticks, too coarse for a run
+// of half a second).
+func threadsCPUTime(b *testing.B, pid int) time.Duration {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		b.Fatalf("no threads of process %d in /proc: %v", pid, err)
+	}
+	var ns int64
+	for _, t := range tasks {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			continue // a thread that ended between the glob and the read
+		}
+		f := strings.Fields(string(data))
+		if len(f) == 0 {
+			b.Fatalf("%s: empty", t)
+		}
+		v, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			b.Fatalf("%s: %v", t, err)
+		}
+		ns += v
+	}
+	return time.Duration(ns)
 }
 
 // BenchmarkKafkaPath: 1 and 2 workers per stage with the default frame
-// compression (zstd), and 1 worker with s2.
+// compression (zstd), and 1 worker with s2 and with none; then 1 worker per
+// step with the stateless stages chained (Config.Chain).
 func BenchmarkKafkaPath(b *testing.B) {
 	for _, v := range kafkaBenchVariants {
-		for _, replicas := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/workers=%d", v.name, replicas), func(b *testing.B) { kafkaBenchRun(b, v.stages, replicas, "zstd") })
+		for _, c := range []struct {
+			workers int
+			codec   string
+			chain   bool
+		}{{1, "zstd", false}, {2, "zstd", false}, {1, "s2", false}, {1, "none", false}, {1, "zstd", true}, {1, "s2", true}, {1, "none", true}} {
+			name := fmt.Sprintf("%s/workers=%d/%s", v.name, c.workers, c.codec)
+			if c.chain {
+				name += "/chain"
+			}
+			b.Run(name, func(b *testing.B) { kafkaBenchRun(b, v.stages, c.workers, c.codec, c.chain) })
 		}
-		b.Run(fmt.Sprintf("%s/workers=1/s2", v.name), func(b *testing.B) { kafkaBenchRun(b, v.stages, 1, "s2") })
 	}
 }

@@ -36,6 +36,8 @@ type stageFlags struct {
 	workers      int
 	statsFile    string
 	createTopics bool
+	listSteps    bool
+	chain        bool
 	logLevel     string
 }
 
@@ -50,12 +52,14 @@ func runStage(args []string) int {
 	fs.IntVar(&f.workers, "workers", 0, "goroutines for a stateless stage in this worker (overrides `workers:`)")
 	fs.StringVar(&f.statsFile, "stats", "", "write this worker's stats JSON here (default OUTPUT/workers/STEP-WORKER.json)")
 	fs.BoolVar(&f.createTopics, "create-topics", false, "only create the run's topics, then exit (a deployment's init step)")
+	fs.BoolVar(&f.listSteps, "list-steps", false, "only print the steps that need workers, one a line, then exit (with chain, chained stages are not steps)")
+	fs.BoolVar(&f.chain, "chain", false, "run each stateless stage in the worker of the step before it (overrides the transport's chain); every worker of a run must agree")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
 	}
-	if len(pos) != 1 || (f.stage == "" && !f.createTopics) {
+	if len(pos) != 1 || (f.stage == "" && !f.createTopics && !f.listSteps) {
 		fmt.Fprintln(os.Stderr, "usage: corpusflow stage PIPELINE.yaml --stage NAME [--brokers HOST:PORT,...] [--topic-prefix P] [--output DIR] [--workers N]")
 		return exitUsage
 	}
@@ -73,6 +77,15 @@ func runStage(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corpusflow stage:", err)
 		return exitUsage
+	}
+	if f.listSteps {
+		steps, err := run.WorkerSteps()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "corpusflow stage:", err)
+			return exitFailure
+		}
+		fmt.Println(strings.Join(steps, "\n"))
+		return exitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -107,6 +120,9 @@ func kafkaRun(p *pipelines.Pipeline, f stageFlags, logger *slog.Logger) (*kafka.
 	}
 	if f.partitions > 0 {
 		cfg.Partitions = f.partitions
+	}
+	if f.chain {
+		cfg.Chain = true
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: transport: %w", p.File, err)

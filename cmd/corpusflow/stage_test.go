@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,7 @@ type cluster struct {
 	out     string
 	broker  string
 	prefix  string
+	extra   []string // more arguments for every worker
 	mu      sync.Mutex
 	workers []*worker
 }
@@ -78,6 +80,7 @@ func (c *cluster) start(step string, n int) []*worker {
 	for i := 0; i < n; i++ {
 		args := []string{"stage", c.yaml, "--stage", step, "--output", c.out, "--brokers", c.broker,
 			"--topic-prefix", c.prefix, "--workers", "2", "--log-level", "info"}
+		args = append(args, c.extra...)
 		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), asBinary+"=1")
 		w := &worker{name: fmt.Sprintf("%s#%d", step, i), cmd: cmd, stderr: &syncWriter{w: &bytes.Buffer{}}, done: make(chan error, 1)}
@@ -226,6 +229,50 @@ func TestQuickstartOverKafka(t *testing.T) {
 	got, wantStats := readStats(t, c.out), readStats(t, want)
 	if len(got.Sinks) != len(wantStats.Sinks) || len(got.Sinks) == 0 || got.Sinks[0] != wantStats.Sinks[0] {
 		t.Errorf("distributed stats.json sinks %+v, in-process %+v", got.Sinks, wantStats.Sinks)
+	}
+}
+
+// TestQuickstartOverKafkaChained runs the quickstart with --chain: c4 and
+// lang run in the sources worker and tokenize in decontaminate's, so only
+// five steps have workers (two each), and the outputs are still the
+// in-process run's, byte for byte.
+func TestQuickstartOverKafkaChained(t *testing.T) {
+	broker := startKfake(t)
+	want := runQuickstart(t, "2")
+	p, err := pipelines.Load(quickstart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := kafkaRun(p, stageFlags{brokers: broker, chain: true}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := run.WorkerSteps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, wantSteps := strings.Join(steps, " "), "sources exact_dedup minhash_dedup decontaminate pack sinks"; got != wantSteps {
+		t.Fatalf("steps with chain: %s, want %s", got, wantSteps)
+	}
+	c := &cluster{t: t, yaml: quickstart, out: t.TempDir(), broker: broker, prefix: "quickstart-chained", extra: []string{"--chain"}}
+	c.start(kafka.SinksStep, 1)
+	for _, step := range steps[1 : len(steps)-1] {
+		c.start(step, 2)
+	}
+	c.start(kafka.SourcesStep, 1)
+	c.wait(4*time.Minute, nil)
+	compareOutputs(t, want, c.out, "rejects.jsonl.gz")
+	// A chained stage has no worker of its own: asking for one is an error
+	// that says where it runs.
+	w := c.start("tokenize", 1)[0]
+	select {
+	case err := <-w.done:
+		if err == nil || !strings.Contains(w.log(), "runs in the worker of the step before it") {
+			t.Errorf("a worker for the chained tokenize stage: %v, log %s", err, tail(w.log(), 500))
+		}
+	case <-time.After(time.Minute):
+		_ = w.cmd.Process.Kill()
+		t.Errorf("a worker for the chained tokenize stage still runs after a minute; log %s", tail(w.log(), 500))
 	}
 }
 

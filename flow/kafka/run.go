@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,15 +105,74 @@ func (r *Run) routeOf(name string, st flow.Stage) route {
 
 // routeTo is the route into step i (len(Stages): the sinks).
 func (r *Run) routeTo(i int) (route, error) {
+	_, out, err := r.chainFrom(i, false)
+	return out, err
+}
+
+// Chainable says a stage can run in the worker of the step before it, on
+// the records that step sends (Config.Chain): it needs no route of its own
+// (any worker may see any record, in any order), emits no records of its
+// own and sends no report parts.
+func Chainable(st flow.Stage) bool {
+	switch st.(type) {
+	case flow.BucketPartitioner, flow.Partitioner, flow.Sequential, flow.Emitter, flow.PartialReporter:
+		return false
+	}
+	return true
+}
+
+// chainFrom builds what a worker whose own stages end before stage i needs
+// to send on: with chain, the chainable stages from i on, which it runs
+// after its own (tail), and the route to the first stage after them that is
+// not chainable, or to the sinks. Without chain, tail is empty and out is
+// the route to stage i.
+func (r *Run) chainFrom(i int, chain bool) (tail []flow.NamedStage, out route, err error) {
 	t := r.Transport
-	if i >= len(r.Stages) {
-		return route{step: SinksStep, topic: t.Topic(SinksStep), mode: single, partitions: t.Partitions}, nil
+	for ; i < len(r.Stages); i++ {
+		st, err := r.Stages[i].New()
+		if err != nil {
+			return nil, route{}, fmt.Errorf("building stage %s to route to it: %w", r.Stages[i].Name, err)
+		}
+		if !chain || !Chainable(st.Stage) {
+			return tail, r.routeOf(r.Stages[i].Name, st.Stage), nil
+		}
+		tail = append(tail, st)
 	}
-	st, err := r.Stages[i].New()
-	if err != nil {
-		return route{}, fmt.Errorf("building stage %s to route to it: %w", r.Stages[i].Name, err)
+	return tail, route{step: SinksStep, topic: t.Topic(SinksStep), mode: single, partitions: t.Partitions}, nil
+}
+
+// WorkerSteps lists the steps that need workers, in order: the sources,
+// every stage that is not chained into the step before it, the sinks. It
+// builds every stage once, to see which are chainable.
+func (r *Run) WorkerSteps() ([]string, error) {
+	steps := []string{SourcesStep}
+	for _, st := range r.Stages {
+		if r.Transport.Chain {
+			built, err := st.New()
+			if err != nil {
+				return nil, fmt.Errorf("building stage %s: %w", st.Name, err)
+			}
+			if Chainable(built.Stage) {
+				continue
+			}
+		}
+		steps = append(steps, st.Name)
 	}
-	return r.routeOf(r.Stages[i].Name, st.Stage), nil
+	return append(steps, SinksStep), nil
+}
+
+// newTail builds fresh instances of the stages from..from+n-1, for a lane of
+// its own: each lane reports its own counts.
+func (r *Run) newTail(from, n int) ([]flow.NamedStage, error) {
+	tail := make([]flow.NamedStage, 0, n)
+	for i := from; i < from+n; i++ {
+		st, err := r.Stages[i].New()
+		if err != nil {
+			return nil, fmt.Errorf("building stage %s: %w", r.Stages[i].Name, err)
+		}
+		tail = append(tail, st)
+	}
+	return tail, nil
 }
 
 // start creates the topics (the run's steps, plus the join steps of
@@ -145,7 +205,7 @@ func RunSources(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, er
 	ws := newWorkerStats(SourcesStep, run.worker())
 	cctx, stopControl := context.WithCancel(context.Background())
 	defer stopControl()
-	out, err := run.routeTo(0)
+	tail, out, err := run.chainFrom(0, run.Transport.Chain)
 	if err != nil {
 		return ws, err
 	}
@@ -166,8 +226,7 @@ func RunSources(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, er
 		return prod.sendBatch(ctx, out, identity{batch: b.Seq, of: 1}, b, indexPos, func() {})
 	}}
 	stopReport := ws.reportEvery(run.Report, prod, nil)
-	stats, err := flow.RunSources(ctx, plan, link)
-	ws.addRun(stats)
+	err = runSourcesThen(ctx, plan, tail, run.Workers, link, ws)
 	if ferr := prod.flush(); err == nil {
 		err = ferr
 	}
@@ -184,6 +243,50 @@ func RunSources(ctx context.Context, run *Run, plan flow.Plan) (*WorkerStats, er
 	err = writeEnd(bg, run.Transport, out.topic, batches)
 	stopReport()
 	return ws, err
+}
+
+// runSourcesThen reads plan's sources and sends their batches on out, after
+// the chained stages tail (if any) ran on them in this process.
+func runSourcesThen(ctx context.Context, plan flow.Plan, tail []flow.NamedStage, workers int, out flow.Link, ws *WorkerStats) error {
+	if len(tail) == 0 {
+		stats, err := flow.RunSources(ctx, plan, out)
+		ws.addRun(stats)
+		return err
+	}
+	mid, err := flow.MemoryTransport{}.NewLink(SourcesStep, tail[0].Name)
+	if err != nil {
+		return err
+	}
+	// An interrupt stops the reading; what was read still goes through the
+	// stages (their context is not ctx), so the run ends cleanly with it.
+	stagesCtx, stopStages := context.WithCancel(context.Background())
+	defer stopStages()
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	var sourcesErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		stats, err := flow.RunSources(readCtx, plan, mid)
+		ws.addRun(stats)
+		sourcesErr = err
+	}()
+	stats, stagesErr := flow.RunStages(stagesCtx, flow.Plan{Pipeline: plan.Pipeline, Stages: tail, Workers: workers, Logger: plan.Logger}, mid, out)
+	ws.addRun(stats)
+	if stagesErr != nil {
+		// The sources may still be sending: stop them, and take what they
+		// send until they end.
+		stopReading()
+		go func() {
+			for {
+				if _, err := mid.Recv(context.Background()); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	<-read
+	return errors.Join(sourcesErr, stagesErr)
 }
 
 func indexPos(_ *flow.Record, i int) uint64 { return uint64(i) }

@@ -208,7 +208,18 @@ func distributed(t *testing.T, broker string, n, replicas int, steps []Step) (*m
 // TCP.
 func distributedSource(t *testing.T, broker, sourceName string, src flow.Source, replicas int, steps []Step) (*memorySink, *memoryRejects, []*WorkerStats) {
 	t.Helper()
-	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "test." + strings.ReplaceAll(t.Name(), "/", "."), Partitions: 3, SessionTimeoutMS: 1000}, "test", nil)
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name)
+	}
+	return distributedWorkers(t, broker, sourceName, src, replicas, steps, names, false)
+}
+
+// distributedWorkers is distributedSource with workers for the stages named
+// in workers only, and the transport chaining stateless stages if chain.
+func distributedWorkers(t *testing.T, broker, sourceName string, src flow.Source, replicas int, steps []Step, workers []string, chain bool) (*memorySink, *memoryRejects, []*WorkerStats) {
+	t.Helper()
+	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "test." + strings.ReplaceAll(t.Name(), "/", "."), Partitions: 3, SessionTimeoutMS: 1000, Chain: chain}, "test", nil)
 	run := &Run{Transport: tr, Stages: steps, CarryRejects: true, Workers: 2}
 	sink, rejects := &memorySink{}, &memoryRejects{}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -233,9 +244,8 @@ func distributedSource(t *testing.T, broker, sourceName string, src flow.Source,
 	start("sinks", func() (*WorkerStats, error) {
 		return RunSinks(ctx, run, flow.Plan{Sinks: []flow.NamedSink{{Name: "mem", Sink: sink}}, Rejects: rejects})
 	})
-	for _, s := range steps {
+	for _, name := range workers {
 		for i := 0; i < replicas; i++ {
-			name := s.Name
 			start(fmt.Sprintf("%s#%d", name, i), func() (*WorkerStats, error) { return RunStage(ctx, run, name) })
 		}
 	}
@@ -264,6 +274,71 @@ func TestDistributedRunEqualsInProcess(t *testing.T) {
 			compareLines(t, "rejects", gotRej.lines, wantRej.lines)
 		})
 	}
+}
+
+// stamp is stateless: it marks the record with its name, so the output
+// shows it ran.
+type stamp struct{ name string }
+
+func (s stamp) Process(r *flow.Record) string {
+	if strings.HasSuffix(r.Text, "9 with some words in it") {
+		return "ends_in_nine"
+	}
+	r.SetMeta(s.name, len(r.Text))
+	return ""
+}
+
+func stampStep(name string) Step {
+	return Step{Name: name, New: func() (flow.NamedStage, error) {
+		return flow.NamedStage{Name: name, Use: "stamp", Stage: stamp{name}}, nil
+	}}
+}
+
+// TestChainedRunEqualsInProcess: with chain, each stateless stage runs in
+// the worker of the step before it — after the sources, a keyed stage, an
+// emitter — and the output and rejects are still the in-process run's.
+func TestChainedRunEqualsInProcess(t *testing.T) {
+	broker := startBroker(t)
+	all := testSteps(true)
+	// min_length (stateless) dedup (keyed) stamp1 number (ordered) pack
+	// (emitter) stamp2 stamp3
+	steps := []Step{all[0], all[1], stampStep("stamp1"), all[2], all[3], stampStep("stamp2"), stampStep("stamp3")}
+	wantSink, wantRej := inProcess(t, 1000, steps)
+	for _, replicas := range []int{1, 2} {
+		t.Run(fmt.Sprintf("replicas=%d", replicas), func(t *testing.T) {
+			gotSink, gotRej, stats := distributedWorkers(t, broker, "docs", docsSource{n: 1000, perPart: 97}, replicas, steps, []string{"dedup", "number", "pack"}, true)
+			compareLines(t, "sink", gotSink.lines, wantSink.lines)
+			compareLines(t, "rejects", gotRej.lines, wantRej.lines)
+			// Each chained stage ran in the worker of the step before it.
+			ranIn := map[string]string{}
+			for _, ws := range stats {
+				if ws == nil || ws.Snapshot().Run == nil {
+					continue
+				}
+				for _, st := range ws.Run.Stages {
+					if st.In > 0 {
+						ranIn[st.Name] = ws.Step
+					}
+				}
+			}
+			want := map[string]string{"min_length": SourcesStep, "dedup": "dedup", "stamp1": "dedup", "number": "number", "pack": "pack", "stamp2": "pack", "stamp3": "pack"}
+			for stage, step := range want {
+				if ranIn[stage] != step {
+					t.Errorf("stage %s ran in step %q, want %q (all: %v)", stage, ranIn[stage], step, ranIn)
+				}
+			}
+		})
+	}
+	if len(wantRej.lines) == 0 {
+		t.Fatal("the in-process run rejected nothing; the test proves nothing")
+	}
+	t.Run("a chained stage has no worker of its own", func(t *testing.T) {
+		run := &Run{Transport: NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "test.chain-refused", Chain: true}, "test", nil), Stages: steps}
+		_, err := RunStage(context.Background(), run, "stamp1")
+		if err == nil || !strings.Contains(err.Error(), "stage stamp1 runs in the worker of the step before it") {
+			t.Fatalf("RunStage(stamp1) with chain: %v", err)
+		}
+	})
 }
 
 func compareLines(t *testing.T, what string, got, want []string) {

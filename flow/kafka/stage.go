@@ -40,7 +40,12 @@ func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) 
 	if self.mode == bucketed && emitter {
 		return ws, fmt.Errorf("stage %s: a bucketed stage cannot emit new records", name)
 	}
-	out, err := run.routeTo(idx + 1)
+	if run.Transport.Chain && Chainable(tmpl.Stage) {
+		return ws, fmt.Errorf("stage %s runs in the worker of the step before it (the transport chains stateless stages: chain: true); start workers for the other steps only", name)
+	}
+	// The chained stages after it run where its decisions are made: in its
+	// lanes, or a bucketed stage's joiner's.
+	tail, out, err := run.chainFrom(idx+1, run.Transport.Chain)
 	if err != nil {
 		return ws, err
 	}
@@ -53,11 +58,15 @@ func RunStage(ctx context.Context, run *Run, name string) (*WorkerStats, error) 
 	defer ctl.close()
 
 	newWorker := func(step string, self, out route, role stageRole, tmpl *flow.NamedStage, ws *WorkerStats) *stageWorker {
-		return &stageWorker{template: tmpl, role: role, reporter: reporter && role == roleStage,
+		w := &stageWorker{template: tmpl, role: role, reporter: reporter && role == roleStage,
 			run: run, name: step, step: run.Stages[idx], self: self, out: out, ctl: ctl, ws: ws,
 			emitter: emitter, logger: run.logger().With("stage", step, "worker", run.worker()),
 			trackers: map[int]*offsetTracker{}, lanes: map[int]*lane{}, eos: map[int]int64{}, eosBatches: map[int]uint64{}, ending: map[int]bool{},
 		}
+		if role != roleOwner {
+			w.tailFrom, w.tailLen, w.tailTemplate = idx+1, len(tail), tail
+		}
+		return w
 	}
 	if self.mode != bucketed {
 		err = newWorker(name, self, out, roleStage, &tmpl, ws).consumeStep(ctx)
@@ -135,7 +144,12 @@ type stageWorker struct {
 	committer *committer
 	// template is a built instance not yet given to a lane.
 	template *flow.NamedStage
-	prod     *producer
+	// The chained stages that run after the stage in its lanes
+	// (Config.Chain): Stages[tailFrom:tailFrom+tailLen]; tailTemplate are
+	// built instances not yet given to a lane.
+	tailFrom, tailLen int
+	tailTemplate      []flow.NamedStage
+	prod              *producer
 
 	ctx        context.Context // cancelled when the step is complete or failed
 	fail       context.CancelCauseFunc
@@ -196,12 +210,12 @@ func (w *stageWorker) consumeStep(parent context.Context) error {
 	}()
 
 	if w.self.mode == spread {
-		st, err := w.newStage()
+		sts, err := w.newStages()
 		if err != nil {
 			return err
 		}
 		w.stateless = newLane(parent, -1, 0, 0, false, nil)
-		w.startLane(w.stateless, st)
+		w.startLane(w.stateless, sts)
 	}
 	fetchErr := w.consume(ctx)
 	if fetchErr != nil {
@@ -454,8 +468,10 @@ func (w *stageWorker) send(l *lane, t *ticket, b *flow.Batch) error {
 	return w.sendReportPart(l.ctx, l, id, b, both)
 }
 
-// startLane runs RunStages for a lane until its input closes.
-func (w *stageWorker) startLane(l *lane, st flow.NamedStage) {
+// startLane runs RunStages for a lane until its input closes: the step's
+// stage (sts[0]) and the stages chained after it.
+func (w *stageWorker) startLane(l *lane, sts []flow.NamedStage) {
+	st := sts[0]
 	if pr, ok := st.Stage.(flow.PartialReporter); ok && w.reporter {
 		pr.KeepReportParts()
 		l.reporter = pr
@@ -475,9 +491,9 @@ func (w *stageWorker) startLane(l *lane, st flow.NamedStage) {
 			st.Stage = &bucketJoinStage{Stage: st.Stage, bp: bp, l: l}
 		}
 	}
-	plan := flow.Plan{Pipeline: w.run.Transport.TopicPrefix, Stages: []flow.NamedStage{st}, Workers: w.run.Workers, Logger: w.logger}
-	if l.ordered {
-		plan.Workers = 1
+	plan := flow.Plan{Pipeline: w.run.Transport.TopicPrefix, Stages: append([]flow.NamedStage{st}, sts[1:]...), Workers: w.run.Workers, Logger: w.logger}
+	if l.ordered && len(sts) == 1 {
+		plan.Workers = 1 // one ordered stage: nothing for more goroutines to do
 	}
 	w.lanesWG.Add(1)
 	go func() {
@@ -630,7 +646,7 @@ func (w *stageWorker) release(ctx context.Context, l *lane, suppress bool) error
 // suppressed (it was produced and acknowledged before the commit), so the
 // stage's state is the one the other worker had.
 func (w *stageWorker) newOrderedLane(ctx context.Context, p int, index, count uint64, upTo int64) (*lane, error) {
-	st, err := w.newStage()
+	sts, err := w.newStages()
 	if err != nil {
 		return nil, fmt.Errorf("building stage %s for partition %d: %w", w.name, p, err)
 	}
@@ -638,7 +654,7 @@ func (w *stageWorker) newOrderedLane(ctx context.Context, p int, index, count ui
 	w.mu.Lock()
 	w.lanes[p] = l
 	w.mu.Unlock()
-	w.startLane(l, st)
+	w.startLane(l, sts)
 	w.logger.Info("owning partition", "partition", p, "from_offset", upTo)
 	if upTo <= 0 {
 		return l, nil
@@ -697,14 +713,25 @@ func (w *stageWorker) finishOrderedLane(l *lane) {
 	w.endPartition(l.partition, eos, batches, l.tracker)
 }
 
-// newStage returns the template instance the first time, then fresh ones.
-func (w *stageWorker) newStage() (flow.NamedStage, error) {
+// newStages returns the stage and its chained tail for a lane: the template
+// instances the first time, then fresh ones.
+func (w *stageWorker) newStages() ([]flow.NamedStage, error) {
 	w.mu.Lock()
-	t := w.template
-	w.template = nil
+	t, tail := w.template, w.tailTemplate
+	w.template, w.tailTemplate = nil, nil
 	w.mu.Unlock()
-	if t != nil {
-		return *t, nil
+	if t == nil {
+		st, err := w.step.New()
+		if err != nil {
+			return nil, err
+		}
+		t = &st
 	}
-	return w.step.New()
+	if tail == nil && w.tailLen > 0 {
+		var err error
+		if tail, err = w.run.newTail(w.tailFrom, w.tailLen); err != nil {
+			return nil, err
+		}
+	}
+	return append([]flow.NamedStage{*t}, tail...), nil
 }
