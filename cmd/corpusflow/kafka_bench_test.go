@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/corpusflow/corpusflow/flow"
 	"github.com/corpusflow/corpusflow/flow/kafka"
+	"github.com/corpusflow/corpusflow/internal/samples"
 	"github.com/corpusflow/corpusflow/pipelines"
 )
 
@@ -114,17 +113,8 @@ const benchCopies = 2
 // costs what it costs on real text.
 func benchParagraphs(b *testing.B) []string {
 	var docs []string
-	for _, name := range []string{"wikitext-2-test.txt.gz", "wikitext-2-valid.txt.gz"} {
-		f, err := os.Open(filepath.Join("..", "..", "testdata", "corpus", name))
-		if err != nil {
-			b.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data, err := io.ReadAll(zr)
-		f.Close()
+	for _, name := range []string{samples.WikiText2Test, samples.WikiText2Valid} {
+		data, err := samples.ReadFile(name)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,15 +1,12 @@
 package kafka
 
 import (
-	"compress/gzip"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/corpusflow/corpusflow/flow"
+	"github.com/corpusflow/corpusflow/internal/samples"
 )
 
 // benchFrame is a frame as the tokenize step sends it on: n distinct
@@ -19,16 +16,7 @@ import (
 // zstd compresses a frame of repeated text many times better, and faster,
 // than a frame of a real corpus.
 func benchFrame(b *testing.B, n int) (*frame, int) {
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "corpus", "wikitext-2-test.txt.gz"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
+	data, err := samples.ReadFile(samples.WikiText2Test)
 	if err != nil {
 		b.Fatal(err)
 	}
