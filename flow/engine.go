@@ -383,6 +383,12 @@ func processSafely(st *stageAccount, r *Record, logger *slog.Logger) (reason str
 			reason = "stage_panic"
 		}
 	}()
+	if r.hasPartKey {
+		r.hasPartKey = false
+		if kp, ok := st.Stage.(KeyedProcessor); ok {
+			return kp.ProcessKeyed(r, r.partKey)
+		}
+	}
 	return st.Stage.Process(r)
 }
 

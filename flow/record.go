@@ -38,6 +38,11 @@ type Record struct {
 	// seq is the record's position in the input stream; the engine uses it to
 	// restore order after parallel stages.
 	seq uint64
+	// partKey is the PartitionKey of the keyed stage the record goes to next,
+	// computed ahead on the engine's workers (hasPartKey), so that the
+	// stage's one goroutine only decides (see planSegments).
+	partKey    uint64
+	hasPartKey bool
 }
 
 // Seq is the record's position in the stream entering the engine.
