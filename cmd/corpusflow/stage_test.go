@@ -367,6 +367,21 @@ func topicMessages(broker, topic string) int64 {
 // exactly the examples of an uninterrupted in-process run: nothing lost,
 // nothing doubled.
 func TestKillWorkerMidStream(t *testing.T) {
+	killTest(t, false, [][2]string{{"exact_dedup", "tokenize"}, {"tokenize", "pack"}})
+}
+
+// TestKillChainedWorkerMidStream is the kill test with --chain: tokenize
+// runs in exact_dedup's workers, so killing one of them also kills a
+// tokenizer mid-batch, and a survivor that takes a partition over replays
+// its history through both stages.
+func TestKillChainedWorkerMidStream(t *testing.T) {
+	killTest(t, true, [][2]string{{"exact_dedup", "pack"}})
+}
+
+// killTest runs killPipeline with two workers per step, SIGKILLs one worker
+// of each victim step (step, the topic its output goes to) once it is busy,
+// and checks the outputs against the in-process run's.
+func killTest(t *testing.T, chain bool, victims [][2]string) {
 	broker := startKfake(t)
 	work := t.TempDir()
 	killCorpus(t, filepath.Join(work, "corpus"))
@@ -386,10 +401,27 @@ func TestKillWorkerMidStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &cluster{t: t, yaml: yaml, out: filepath.Join(work, "dist"), broker: broker, prefix: "kill-test"}
-	byStep := c.startAll(p, 2)
+	byStep := map[string][]*worker{}
+	if chain {
+		c.extra = []string{"--chain"}
+		run, err := kafkaRun(p, stageFlags{brokers: broker, chain: true}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps, err := run.WorkerSteps()
+		if err != nil {
+			t.Fatal(err)
+		}
+		byStep[kafka.SinksStep] = c.start(kafka.SinksStep, 1)
+		for _, step := range steps[1 : len(steps)-1] {
+			byStep[step] = c.start(step, 2)
+		}
+		byStep[kafka.SourcesStep] = c.start(kafka.SourcesStep, 1)
+	} else {
+		byStep = c.startAll(p, 2)
+	}
 	killed := map[*worker]bool{}
 	sinksDone := byStep[kafka.SinksStep][0].done
-
 	// Kill a worker of a stage once it owns partitions and its output topic
 	// shows it is working, long before the input ends.
 	killWhenBusy := func(step, outTopic string) (*worker, *worker) {
@@ -413,8 +445,11 @@ func TestKillWorkerMidStream(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	dedupVictim, dedupSurvivor := killWhenBusy("exact_dedup", "tokenize")
-	tokVictim, tokSurvivor := killWhenBusy("tokenize", "pack")
+	var pairs [][2]*worker
+	for _, v := range victims {
+		victim, survivor := killWhenBusy(v[0], v[1])
+		pairs = append(pairs, [2]*worker{victim, survivor})
+	}
 	select {
 	case <-sinksDone:
 		t.Fatal("the run had already finished when the workers were killed; the test needs more input")
@@ -425,13 +460,13 @@ func TestKillWorkerMidStream(t *testing.T) {
 	compareOutputs(t, want, c.out)
 	// Whether the survivor had to replay committed history depends on when
 	// the kill fell; flow/kafka's TestTakeOverRebuildsOrderedState forces it.
-	for _, line := range strings.Split(dedupSurvivor.log(), "\n") {
+	for _, line := range strings.Split(pairs[0][1].log(), "\n") {
 		if strings.Contains(line, "taking over") {
-			t.Logf("%s: %.200s", dedupSurvivor.name, line)
+			t.Logf("%s: %.200s", pairs[0][1].name, line)
 		}
 	}
 	// The survivors took over every partition the killed workers owned.
-	for _, pair := range [][2]*worker{{dedupVictim, dedupSurvivor}, {tokVictim, tokSurvivor}} {
+	for _, pair := range pairs {
 		had, has := ownedPartitions(pair[0]), ownedPartitions(pair[1])
 		for p := range had {
 			if !has[p] {

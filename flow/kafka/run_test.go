@@ -378,11 +378,23 @@ func (c *countingStage) ProcessKeyed(r *flow.Record, k uint64) string {
 // still exactly the in-process run's.
 func TestTakeOverRebuildsOrderedState(t *testing.T) {
 	broker := startBroker(t)
+	t.Run("one step per stage", func(t *testing.T) { takeOver(t, broker, false) })
+	// With chain, min_length runs in the sources worker and stamp1 in the
+	// dedup workers' lanes: the replay goes through both dedup and stamp1.
+	t.Run("chained", func(t *testing.T) { takeOver(t, broker, true) })
+}
+
+func takeOver(t *testing.T, broker string, chain bool) {
 	const n = 6000
-	steps := testSteps(true)
+	all := testSteps(true)
+	steps, workers := all, []string{"min_length", "number", "pack"}
+	if chain {
+		steps = []Step{all[0], all[1], stampStep("stamp1"), all[2], all[3]}
+		workers = []string{"number", "pack"}
+	}
 	wantSink, wantRej := inProcess(t, n, steps)
 
-	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: "takeover", Partitions: 3, SessionTimeoutMS: 1000}, "test", nil)
+	tr := NewTransport(Config{Brokers: []string{broker}, TopicPrefix: fmt.Sprintf("takeover-%v", chain), Partitions: 3, SessionTimeoutMS: 1000, Chain: chain}, "test", nil)
 	run := &Run{Transport: tr, Stages: steps, CarryRejects: true, Workers: 2}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -409,7 +421,7 @@ func TestTakeOverRebuildsOrderedState(t *testing.T) {
 	goRun("sinks", func() (*WorkerStats, error) {
 		return RunSinks(ctx, run, flow.Plan{Sinks: []flow.NamedSink{{Name: "mem", Sink: sink}}, Rejects: rejects})
 	})
-	for _, s := range []string{"min_length", "number", "pack"} {
+	for _, s := range workers {
 		goRun(s, func() (*WorkerStats, error) { return RunStage(ctx, run, s) })
 	}
 	goRun("sources", func() (*WorkerStats, error) {
