@@ -108,6 +108,27 @@ func (c *cluster) startAll(p *pipelines.Pipeline, n int) map[string][]*worker {
 	return byStep
 }
 
+// startChained starts, with --chain, the sinks, n workers for every step
+// that needs them, then the sources; it returns the workers by step and the
+// steps.
+func (c *cluster) startChained(p *pipelines.Pipeline, n int) (map[string][]*worker, []string) {
+	c.extra = append(c.extra, "--chain")
+	run, err := kafkaRun(p, stageFlags{brokers: c.broker, chain: true}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	steps, err := run.WorkerSteps()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	byStep := map[string][]*worker{kafka.SinksStep: c.start(kafka.SinksStep, 1)}
+	for _, step := range steps[1 : len(steps)-1] {
+		byStep[step] = c.start(step, n)
+	}
+	byStep[kafka.SourcesStep] = c.start(kafka.SourcesStep, 1)
+	return byStep, steps
+}
+
 // wait waits for every worker not killed; a failure prints every log.
 func (c *cluster) wait(timeout time.Duration, killed map[*worker]bool) {
 	deadline := time.After(timeout)
@@ -243,23 +264,11 @@ func TestQuickstartOverKafkaChained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := kafkaRun(p, stageFlags{brokers: broker, chain: true}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	steps, err := run.WorkerSteps()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := &cluster{t: t, yaml: quickstart, out: t.TempDir(), broker: broker, prefix: "quickstart-chained"}
+	_, steps := c.startChained(p, 2)
 	if got, wantSteps := strings.Join(steps, " "), "sources exact_dedup minhash_dedup decontaminate pack sinks"; got != wantSteps {
 		t.Fatalf("steps with chain: %s, want %s", got, wantSteps)
 	}
-	c := &cluster{t: t, yaml: quickstart, out: t.TempDir(), broker: broker, prefix: "quickstart-chained", extra: []string{"--chain"}}
-	c.start(kafka.SinksStep, 1)
-	for _, step := range steps[1 : len(steps)-1] {
-		c.start(step, 2)
-	}
-	c.start(kafka.SourcesStep, 1)
 	c.wait(4*time.Minute, nil)
 	compareOutputs(t, want, c.out, "rejects.jsonl.gz")
 	// A chained stage has no worker of its own: asking for one is an error
@@ -401,22 +410,9 @@ func killTest(t *testing.T, chain bool, victims [][2]string) {
 		t.Fatal(err)
 	}
 	c := &cluster{t: t, yaml: yaml, out: filepath.Join(work, "dist"), broker: broker, prefix: "kill-test"}
-	byStep := map[string][]*worker{}
+	var byStep map[string][]*worker
 	if chain {
-		c.extra = []string{"--chain"}
-		run, err := kafkaRun(p, stageFlags{brokers: broker, chain: true}, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		steps, err := run.WorkerSteps()
-		if err != nil {
-			t.Fatal(err)
-		}
-		byStep[kafka.SinksStep] = c.start(kafka.SinksStep, 1)
-		for _, step := range steps[1 : len(steps)-1] {
-			byStep[step] = c.start(step, 2)
-		}
-		byStep[kafka.SourcesStep] = c.start(kafka.SourcesStep, 1)
+		byStep, _ = c.startChained(p, 2)
 	} else {
 		byStep = c.startAll(p, 2)
 	}
