@@ -22,9 +22,10 @@ type TextKeyOptions struct {
 // whitespace runs collapsed to one space and trimmed, then the options. It
 // keeps its buffers, so it is for one goroutine.
 type textKeyer struct {
-	opts TextKeyOptions
-	fold cases.Caser
-	buf  []byte
+	opts  TextKeyOptions
+	fold  cases.Caser
+	buf   []byte
+	space bool // whitespace seen since the last character kept
 }
 
 func newTextKeyer(opts TextKeyOptions) *textKeyer {
@@ -32,28 +33,118 @@ func newTextKeyer(opts TextKeyOptions) *textKeyer {
 }
 
 // normalize returns the normalized form of text (valid until the next call).
+//
+// ASCII needs neither NFKC (it is its own normal form) nor more folding than
+// A–Z to a–z, so runs of it are done byte by byte, and only the rest goes
+// through NFKC and case folding: most English web text is ASCII, and this
+// is ~5x faster on it. Splitting there gives the same result as
+// normalizing the whole text, because an ASCII character never combines with
+// the character before it; it can with the one after (e + U+0301 is é), so
+// an ASCII character followed by a non-ASCII one goes with the non-ASCII run.
+// normalizeReference in the tests is the whole-text definition.
 func (k *textKeyer) normalize(text string) []byte {
-	folded := k.fold.String(norm.NFKC.String(text))
 	k.buf = k.buf[:0]
-	space := false
+	k.space = false
+	if !utf8.ValidString(text) {
+		// Records are valid UTF-8 (sources repair them); for anything else
+		// the runs would not split at character boundaries.
+		k.appendRunes(k.fold.String(norm.NFKC.String(text)))
+		return k.buf
+	}
+	for len(text) > 0 {
+		n := asciiRun(text)
+		if n == len(text) || n >= minASCIIRun {
+			k.appendASCII(text[:n])
+			text = text[n:]
+			continue
+		}
+		// A non-ASCII run, with the short ASCII runs in it (spaces and
+		// digits in Chinese text: a run of their own would cost more in
+		// calls than it saves) and the ASCII character before it.
+		m := n
+		for m < len(text) {
+			if text[m] >= utf8.RuneSelf || (m+1 < len(text) && text[m+1] >= utf8.RuneSelf) {
+				m++
+				continue
+			}
+			r := asciiRun(text[m:])
+			if r >= minASCIIRun || m+r == len(text) {
+				break
+			}
+			m += r
+		}
+		k.appendRunes(k.fold.String(norm.NFKC.String(text[:m])))
+		text = text[m:]
+	}
+	return k.buf
+}
+
+// minASCIIRun is the shortest ASCII run done byte by byte inside other text.
+const minASCIIRun = 16
+
+// asciiRun is the length of the ASCII prefix of s that no non-ASCII
+// character follows directly.
+func asciiRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] < utf8.RuneSelf && (n+1 == len(s) || s[n+1] < utf8.RuneSelf) {
+		n++
+	}
+	return n
+}
+
+// appendASCII adds ASCII text, as appendRunes would.
+func (k *textKeyer) appendASCII(s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case keyASCIISpace[c]:
+			k.space = len(k.buf) > 0
+			continue
+		case k.opts.StripPunctuation && keyASCIIPunct[c]:
+			continue
+		case k.opts.DigitsToZero && '0' <= c && c <= '9':
+			c = '0'
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if k.space {
+			k.buf = append(k.buf, ' ')
+			k.space = false
+		}
+		k.buf = append(k.buf, c)
+	}
+}
+
+// appendRunes adds normalized, folded text: whitespace runs become one space
+// (none at the start; one at the end only if more text follows), then the
+// options.
+func (k *textKeyer) appendRunes(folded string) {
 	for _, r := range folded {
 		switch {
 		case unicode.IsSpace(r):
-			space = len(k.buf) > 0
+			k.space = len(k.buf) > 0
 			continue
 		case k.opts.StripPunctuation && unicode.IsPunct(r):
 			continue
 		case k.opts.DigitsToZero && unicode.IsDigit(r):
 			r = '0'
 		}
-		if space {
+		if k.space {
 			k.buf = append(k.buf, ' ')
-			space = false
+			k.space = false
 		}
 		k.buf = utf8.AppendRune(k.buf, r)
 	}
-	return k.buf
 }
+
+// keyASCIISpace and keyASCIIPunct are unicode.IsSpace and unicode.IsPunct on
+// ASCII.
+var keyASCIISpace, keyASCIIPunct = func() (space, punct [utf8.RuneSelf]bool) {
+	for c := rune(0); c < utf8.RuneSelf; c++ {
+		space[c], punct[c] = unicode.IsSpace(c), unicode.IsPunct(c)
+	}
+	return
+}()
 
 // key is the xxhash64 of the normalized text.
 func (k *textKeyer) key(text string) uint64 { return xxhash.Sum64(k.normalize(text)) }
