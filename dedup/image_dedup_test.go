@@ -172,6 +172,8 @@ func TestImageDedupConfigValidate(t *testing.T) {
 		func(c *ImageDedupConfig) { c.Action = "cut" },
 		func(c *ImageDedupConfig) { c.TestSets = []ImageTestSetSpec{{Name: "a", Type: "squad", Path: "x"}} },
 		func(c *ImageDedupConfig) { c.WithinCorpus = false },
+		func(c *ImageDedupConfig) { c.CropDistance = c.MaxDistance + 1 },
+		func(c *ImageDedupConfig) { c.CropDistance = -1 },
 	}
 	for i, f := range bad {
 		c := DefaultImageDedupConfig

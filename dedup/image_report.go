@@ -20,6 +20,10 @@ type ImageReportParams struct {
 	Mirror       bool   `json:"mirror"`
 	WithinCorpus bool   `json:"within_corpus"`
 	Action       string `json:"action"`
+	// TestCrops: test images' crops were matched too, at distance at most
+	// CropMaxDistance.
+	TestCrops       bool `json:"test_crops"`
+	CropMaxDistance int  `json:"crop_max_distance,omitempty"`
 }
 
 // ImageTotals are corpus-wide counts of the image stage.
@@ -75,6 +79,7 @@ func (d *ImageDedup) Report() (*LeakReport, error) {
 		ImageParameters: &ImageReportParams{
 			Hash: d.cfg.Hash, Bits: 64, MaxDistance: d.cfg.MaxDistance, Mirror: d.cfg.Mirror,
 			WithinCorpus: d.cfg.WithinCorpus, Action: d.cfg.Action,
+			TestCrops: d.cfg.TestCrops, CropMaxDistance: d.cfg.CropDistance,
 		},
 		ImageTrain: &ImageTotals{},
 	}

@@ -26,7 +26,11 @@ func renderImageMarkdown(b *bytes.Buffer, rep *LeakReport) {
 	w("## Images\n\n")
 	w("Training images: **%d records**, %d hashed, %d without a usable image; **%d matched a test image** (action `%s`: %d dropped); %d near-duplicates within the corpus.\n\n",
 		t.Records, t.Hashed, t.Unhashable, t.Contaminated, p.Action, t.Dropped, t.NearDuplicates)
-	w("Parameters: %s, %d bits, Hamming distance ≤ %d, mirror images matched: %v, within corpus: %v.\n\n", p.Hash, p.Bits, p.MaxDistance, p.Mirror, p.WithinCorpus)
+	w("Parameters: %s, %d bits, Hamming distance ≤ %d, mirror images matched: %v, within corpus: %v", p.Hash, p.Bits, p.MaxDistance, p.Mirror, p.WithinCorpus)
+	if p.TestCrops {
+		w(", test images' crops matched at distance ≤ %d", p.CropMaxDistance)
+	}
+	w(".\n\n")
 	if len(rep.ImageTestSets) == 0 {
 		return
 	}
@@ -76,7 +80,7 @@ const imageReportHTML = `{{define "images"}}{{with .ImageParameters}}{{$t := $.I
 <div class="card"><div class="v">{{$t.Dropped}}</div><div class="k">dropped</div></div>
 <div class="card"><div class="v">{{$t.NearDuplicates}}</div><div class="k">near-duplicates within the corpus</div></div>
 </div>
-<div class="params">Two images match when their 64-bit <code>{{.Hash}}</code> perceptual hashes differ in at most <code>{{.MaxDistance}}</code> bits{{if .Mirror}}, comparing the mirror image's hash too{{end}}. {{if .WithinCorpus}}Near-duplicates within the corpus are dropped, first seen wins. {{end}}Records without a decodable image: {{$t.Unhashable}}.</div>
+<div class="params">Two images match when their 64-bit <code>{{.Hash}}</code> perceptual hashes differ in at most <code>{{.MaxDistance}}</code> bits{{if .Mirror}}, comparing the mirror image's hash too{{end}}{{if .TestCrops}}; a test image's centre and corner crops match at most <code>{{.CropMaxDistance}}</code> bits apart{{end}}. {{if .WithinCorpus}}Near-duplicates within the corpus are dropped, first seen wins. {{end}}Records without a decodable image: {{$t.Unhashable}}.</div>
 {{if $.ImageTestSets}}<table>
 <tr><th>test set</th><th>folder</th><th class="n">images</th><th class="n">unreadable</th><th class="n">found in corpus</th><th class="n">%</th><th></th></tr>
 {{range $.ImageTestSets}}<tr><td><a href="#imgset-{{.Name}}">{{.Name}}</a></td><td>{{.Folder}}</td><td class="n">{{.Images}}</td><td class="n">{{len .Unreadable}}</td><td class="n">{{.ContaminatedImages}}</td><td class="n">{{printf "%.2f" .ContaminatedPercent}}</td><td><div class="meter"><span style="width:{{barw .ContaminatedPercent}}%"></span></div></td></tr>

@@ -3,6 +3,7 @@ package dedup
 import (
 	"errors"
 	"fmt"
+	"image"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ type imageTestIndex struct {
 // loadImageTestSets reads and hashes every test folder. A file that is not a
 // readable image is listed in the report, not fatal: test sets are what
 // they are. A folder without a single readable image is an error.
-func loadImageTestSets(specs []ImageTestSetSpec, algo string, maxPixels int64) (*imageTestIndex, error) {
+func loadImageTestSets(specs []ImageTestSetSpec, algo string, maxPixels int64, crops bool) (*imageTestIndex, error) {
 	ix := &imageTestIndex{}
 	for si, spec := range specs {
 		files, err := listImages(spec.Path)
@@ -70,7 +71,13 @@ func loadImageTestSets(specs []ImageTestSetSpec, algo string, maxPixels int64) (
 				continue
 			}
 			h := hashImage(algo, img)
-			ix.index.Add(h.Hash, int32(len(ix.images)))
+			id := int32(len(ix.images))
+			ix.index.Add(h.Hash, id)
+			if crops {
+				for _, v := range testImageViews(img)[1:] {
+					ix.index.Add(hashImage(algo, v).Hash, id|cropView)
+				}
+			}
 			ix.images = append(ix.images, testImage{set: si, id: rel, path: p, hash: h})
 		}
 		set.count = len(ix.images) - set.first
@@ -124,4 +131,38 @@ func listImages(dir string) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+// cropView marks an index entry that is the hash of a crop of the test image
+// (the rest of the value is the image's index).
+const cropView = 1 << 30
+
+// testImageViews are the image and the crops of it whose hashes are indexed
+// beside the whole image's (ImageDedupConfig.TestCrops): a perceptual hash of a
+// whole picture does not survive a copy cut down by 10 % (BENCHMARKS.md,
+// Images), so the 90 % and 80 % centre crops and the 95, 90 and 85 % crops
+// at each corner are hashed too: 14 crops. A corpus image cut like one of
+// them, or between two, is then near it.
+func testImageViews(img image.Image) []image.Image {
+	b := img.Bounds()
+	views := []image.Image{img}
+	sub, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	})
+	if !ok || b.Dx() < 16 || b.Dy() < 16 {
+		return views
+	}
+	crop := func(keep float64, ax, ay float64) image.Image {
+		w, h := int(float64(b.Dx())*keep+0.5), int(float64(b.Dy())*keep+0.5)
+		x0 := b.Min.X + int(float64(b.Dx()-w)*ax+0.5)
+		y0 := b.Min.Y + int(float64(b.Dy()-h)*ay+0.5)
+		return sub.SubImage(image.Rect(x0, y0, x0+w, y0+h))
+	}
+	views = append(views, crop(0.9, 0.5, 0.5), crop(0.8, 0.5, 0.5))
+	for _, keep := range []float64{0.95, 0.9, 0.85} { // a copy cut on two sides
+		for _, c := range [][2]float64{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+			views = append(views, crop(keep, c[0], c[1]))
+		}
+	}
+	return views
 }
