@@ -60,11 +60,15 @@ var (
 	// frameBuffers recycles the buffers a frame is encoded into before
 	// compression and decompressed into before decoding: decodeFrame copies
 	// everything it keeps, so the buffer is free once it returns.
-	frameBuffers sync.Pool // *[]byte
+	frameBuffers bufferPool
 )
 
-func getFrameBuffer(size int) *[]byte {
-	if b, ok := frameBuffers.Get().(*[]byte); ok && cap(*b) >= size {
+// bufferPool recycles byte buffers.
+type bufferPool struct{ pool sync.Pool } // *[]byte
+
+// get returns an empty buffer with room for at least size bytes.
+func (p *bufferPool) get(size int) *[]byte {
+	if b, ok := p.pool.Get().(*[]byte); ok && cap(*b) >= size {
 		*b = (*b)[:0]
 		return b
 	}
@@ -72,9 +76,11 @@ func getFrameBuffer(size int) *[]byte {
 	return &b
 }
 
-func putFrameBuffer(b *[]byte) {
-	if cap(*b) <= 8<<20 { // keep the pool from holding huge buffers
-		frameBuffers.Put(b)
+// put gives b back (nil is ignored), unless it is huge: the pool should not
+// hold on to the largest frame ever seen.
+func (p *bufferPool) put(b *[]byte) {
+	if b != nil && cap(*b) <= 8<<20 {
+		p.pool.Put(b)
 	}
 }
 
@@ -97,33 +103,18 @@ func compressFrame(dst, raw []byte, codec string) []byte {
 // messageBuffers recycles the buffers that produced message values are
 // compressed into. A value belongs to kafka-go from WriteMessages until its
 // completion callback, so the producer puts it back only then.
-var messageBuffers sync.Pool // *[]byte
-
-func getMessageBuffer(size int) *[]byte {
-	if b, ok := messageBuffers.Get().(*[]byte); ok && cap(*b) >= size {
-		*b = (*b)[:0]
-		return b
-	}
-	b := make([]byte, 0, size)
-	return &b
-}
-
-func putMessageBuffer(b *[]byte) {
-	if b != nil && cap(*b) <= 8<<20 {
-		messageBuffers.Put(b)
-	}
-}
+var messageBuffers bufferPool
 
 // decompressFrame returns the encoded frame in a compressed one, in a
 // pooled buffer the caller puts back when done with it.
 func decompressFrame(b []byte) (*[]byte, error) {
 	switch b[3] & kindCompressed {
 	case kindZstd:
-		buf := getFrameBuffer(4 * len(b))
+		buf := frameBuffers.get(4 * len(b))
 		*buf = append(*buf, b[0], b[1], b[2], b[3]&^kindCompressed)
 		out, err := frameDecoder().DecodeAll(b[frameHeaderSz:], *buf)
 		if err != nil {
-			putFrameBuffer(buf)
+			frameBuffers.put(buf)
 			return nil, fmt.Errorf("%w: zstd: %v", errCorrupt, err)
 		}
 		*buf = out
@@ -133,11 +124,11 @@ func decompressFrame(b []byte) (*[]byte, error) {
 		if err != nil || n > maxFrameBytes {
 			return nil, fmt.Errorf("%w: s2 block of %d bytes (%v)", errCorrupt, n, err)
 		}
-		buf := getFrameBuffer(frameHeaderSz + n)
+		buf := frameBuffers.get(frameHeaderSz + n)
 		*buf = append((*buf)[:0], b[0], b[1], b[2], b[3]&^kindCompressed)
 		body, err := s2.Decode((*buf)[frameHeaderSz:frameHeaderSz+n], b[frameHeaderSz:])
 		if err != nil {
-			putFrameBuffer(buf)
+			frameBuffers.put(buf)
 			return nil, fmt.Errorf("%w: s2: %v", errCorrupt, err)
 		}
 		*buf = (*buf)[:frameHeaderSz+len(body)]

@@ -72,7 +72,7 @@ func benchFrameRoundTrip(b *testing.B, name string, f *frame, text int, codec st
 				if _, err := decodeFrame(value); err != nil {
 					b.Fatal(err)
 				}
-				putMessageBuffer(pooled)
+				messageBuffers.put(pooled)
 			}
 		})
 	}

@@ -118,7 +118,7 @@ func (p *producer) sendSized(ctx context.Context, topic string, partition int, v
 	om.done = func(err error) {
 		defer p.inFlight.Done()
 		<-p.slots
-		putMessageBuffer(pooled)
+		messageBuffers.put(pooled)
 		if err != nil {
 			p.errMu.Lock()
 			if p.err == nil {
@@ -244,22 +244,22 @@ func (p *producer) sendAll(ctx context.Context, id identity, frames []*frame, to
 func (p *producer) encode(f *frame) (value []byte, pooled *[]byte, size int, err error) {
 	hint := frameSizeHint(f)
 	if p.compress == "" {
-		pooled = getMessageBuffer(hint)
+		pooled = messageBuffers.get(hint)
 		if value, err = appendFrame(*pooled, f); err != nil {
-			putMessageBuffer(pooled)
+			messageBuffers.put(pooled)
 			return nil, nil, 0, err
 		}
 		*pooled = value
 		return value, pooled, len(value), nil
 	}
-	buf := getFrameBuffer(hint)
-	defer putFrameBuffer(buf)
+	buf := frameBuffers.get(hint)
+	defer frameBuffers.put(buf)
 	raw, err := appendFrame(*buf, f)
 	if err != nil {
 		return nil, nil, 0, err
 	}
 	*buf = raw
-	pooled = getMessageBuffer(len(raw)/2 + 64)
+	pooled = messageBuffers.get(len(raw)/2 + 64)
 	value = compressFrame(*pooled, raw, p.compress)
 	*pooled = value
 	return value, pooled, len(raw), nil

@@ -103,12 +103,6 @@ func (r *Run) routeOf(name string, st flow.Stage) route {
 	return rt
 }
 
-// routeTo is the route into step i (len(Stages): the sinks).
-func (r *Run) routeTo(i int) (route, error) {
-	_, out, err := r.chainFrom(i, false)
-	return out, err
-}
-
 // Chainable says a stage can run in the worker of the step before it, on
 // the records that step sends (Config.Chain): it needs no route of its own
 // (any worker may see any record, in any order), emits no records of its

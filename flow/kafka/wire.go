@@ -561,7 +561,7 @@ func decodeFrame(b []byte) (*frame, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer putFrameBuffer(raw)
+		defer frameBuffers.put(raw)
 		b = *raw
 	}
 	f := &frame{kind: b[3]}

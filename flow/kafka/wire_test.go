@@ -123,7 +123,7 @@ func TestMessageBufferReuse(t *testing.T) {
 			if again, _ := appendFrame(nil, got); !bytes.Equal(again, want) {
 				t.Fatalf("codec %q round %d: the decoded frame shares the message buffer", codec, round)
 			}
-			putMessageBuffer(pooled)
+			messageBuffers.put(pooled)
 		}
 	}
 }
@@ -161,7 +161,7 @@ func TestCompressedFrames(t *testing.T) {
 			if !bytes.Equal(again, raw) {
 				t.Errorf("%s frame %d changed through compression", codec, i)
 			}
-			putMessageBuffer(pooled) // the next frame may be compressed into it
+			messageBuffers.put(pooled) // the next frame may be compressed into it
 		}
 		good, _, _, _ := p.encode(frames[1])
 		for name, b := range map[string][]byte{
